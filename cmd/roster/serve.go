@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster/internal/auth"
+	"github.com/rosterhq/roster/internal/httpapi"
+	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/store/sqlstore"
+)
+
+// Background intervals of the server.
+const (
+	lastUsedFlushEvery = 10 * time.Second
+	expiryCheckEvery   = time.Hour
+)
+
+func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io.Writer) error {
+	fs, c, errs := flagSet("serve", env, stderr, true)
+	if err := parse(fs, c, errs, args); err != nil {
+		return helpOK(err)
+	}
+	log := c.newLogger(stderr)
+
+	if _, err := loadKeyring(c); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + ln.Addr().String()
+	}
+	trusted, _ := auth.ParseTrustedProxies(c.TrustedProxies) // validated by parse
+	svc := auth.NewService(st, auth.Config{TokenTTL: c.TokenTTL, Logger: log})
+	pools := map[string]*sql.DB{"roster": st.DB()}
+	if st.WriteDB() != st.DB() {
+		pools = map[string]*sql.DB{"roster_read": st.DB(), "roster_write": st.WriteDB()}
+	}
+	metrics := httpapi.NewMetrics(pools)
+	handler := httpapi.NewServer(httpapi.Deps{
+		Store:          st,
+		Auth:           svc,
+		Logger:         log,
+		Metrics:        metrics,
+		BaseURL:        c.BaseURL,
+		AdminKey:       c.AdminKey,
+		MaxBodyBytes:   c.MaxBodyBytes,
+		TrustedProxies: trusted,
+		Limiter:        auth.NewFailureLimiter(c.AuthFailuresPerMinute),
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       c.ReadTimeout,
+		WriteTimeout:      c.WriteTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); svc.LastUsed().Run(bg, lastUsedFlushEvery, log) }()
+	go func() { defer wg.Done(); watchExpiry(bg, svc, metrics, log) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", c.BaseURL, "database", st.Dialect(),
+		"admin_api", c.AdminKey != "")
+
+	var runErr error
+	select {
+	case err := <-serveErr:
+		runErr = err
+	case <-ctx.Done():
+		log.Info("shutting down: finishing requests in flight", "timeout", c.ShutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+		if err := srv.Shutdown(sctx); err != nil {
+			runErr = fmt.Errorf("shutdown: %w", err)
+		}
+		cancel()
+	}
+	stopBG()
+	wg.Wait() // the last-use coalescer flushes before the store closes
+	if errors.Is(runErr, http.ErrServerClosed) {
+		runErr = nil
+	}
+	log.Info("stopped")
+	return runErr
+}
+
+// watchExpiry warns about credentials nearing expiry, at start and then hourly, and exports
+// their count.
+func watchExpiry(ctx context.Context, svc *auth.Service, m *httpapi.Metrics, log *slog.Logger) {
+	t := time.NewTicker(expiryCheckEvery)
+	defer t.Stop()
+	for {
+		list, err := svc.CheckExpiry(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("checking credential expiry", "err", err)
+		}
+		if err == nil {
+			counts := map[store.CredentialKind]int{store.DirectoryTokenCredential: 0, store.OrgKeyCredential: 0}
+			for _, e := range list {
+				counts[e.Kind]++
+			}
+			for k, n := range counts {
+				m.CredentialsExpiring.WithLabelValues(string(k)).Set(float64(n))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// loadKeyring loads the keyring that encrypts secrets Roster must use again: from
+// ROSTER_SECRET_KEY, or, for the embedded SQLite default only, from a key file beside the
+// database, created on first start.
+func loadKeyring(c *config) (*keyring.Keyring, error) {
+	if c.SecretKey != "" {
+		k, err := keyring.Parse(c.SecretKey.Reveal())
+		if err != nil {
+			return nil, fmt.Errorf("ROSTER_SECRET_KEY: %w", err)
+		}
+		return k, nil
+	}
+	if sqlstore.IsPostgres(c.Database) {
+		return nil, errors.New("ROSTER_SECRET_KEY is required with PostgreSQL: every replica must share one keyring (generate one with 'roster keyring generate')")
+	}
+	k, _, err := keyring.LoadOrCreateFile(c.Database + ".key")
+	return k, err
+}

@@ -1,0 +1,55 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/rosterhq/roster/internal/roster"
+)
+
+// PrincipalKind says which credential authenticated a request.
+type PrincipalKind int
+
+// The principal kinds.
+const (
+	None PrincipalKind = iota
+	Admin
+	OrgKey
+	DirectoryToken
+)
+
+// Principal is who an authenticated request acts as.
+type Principal struct {
+	Kind PrincipalKind
+	// OrgID is the organization the credential belongs to (empty for Admin).
+	OrgID string
+	// CredentialID is the org key id or the directory token id.
+	CredentialID string
+	// Directory is set for a directory token: the directory it opens.
+	Directory *roster.Directory
+}
+
+// Actor is the audit actor of the principal.
+func (p Principal) Actor() roster.Actor {
+	switch p.Kind {
+	case Admin:
+		return roster.Actor{Type: roster.ActorAdminKey, ID: "admin"}
+	case OrgKey:
+		return roster.Actor{Type: roster.ActorOrgKey, ID: p.CredentialID}
+	case DirectoryToken:
+		return roster.Actor{Type: roster.ActorDirectory, ID: p.Directory.ID}
+	}
+	return roster.Actor{Type: roster.ActorSystem, ID: "anonymous"}
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal in ctx; Kind is None when the request is anonymous.
+func PrincipalFrom(ctx context.Context) Principal {
+	p, _ := ctx.Value(principalKey{}).(Principal)
+	return p
+}

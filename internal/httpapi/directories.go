@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/rosterhq/roster/internal/auth"
+	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
+)
+
+// SCIM directory management (/scim/directories…), by organization key. Every query is scoped
+// to the key's organization: another organization's directory id answers 404.
+
+func (s *server) directoryJSON(d *roster.Directory) Directory {
+	return Directory{
+		ID: d.ID, OrgID: d.OrgID, Name: d.Name, DefaultRole: d.DefaultRole, Enabled: d.Enabled,
+		IsDefault: d.IsDefault, SCIMBaseURL: SCIMBaseURL(s.BaseURL), TokenPrefix: d.TokenPrefix,
+		TokenExpiresAt: d.TokenExpiresAt, TokenLastUsedAt: d.TokenLastUsed,
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+	}
+}
+
+func (s *server) listDirectories(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	dirs, err := s.Store.ListDirectories(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	out := make([]Directory, 0, len(dirs))
+	for i := range dirs {
+		out = append(out, s.directoryJSON(&dirs[i]))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"directories": out})
+	return nil
+}
+
+func (s *server) getDirectory(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.Store.GetDirectory(r.Context(), principal(r).OrgID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.directoryJSON(d))
+	return nil
+}
+
+func (s *server) createDirectory(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Name        string `json:"name"`
+		DefaultRole string `json:"defaultRole"`
+	}
+	if err := decodeJSON(r, &body, false); err != nil {
+		return err
+	}
+	role := roster.RoleNone
+	if body.DefaultRole != "" {
+		var err error
+		if role, err = roster.ParseRole(body.DefaultRole); err != nil {
+			return err
+		}
+	}
+	p := principal(r)
+	d, token, err := s.Auth.CreateDirectory(r.Context(), p.Actor(), p.OrgID, body.Name, role)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, NewDirectoryCreated(d, token, s.BaseURL))
+	return nil
+}
+
+func (s *server) updateDirectory(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Name        *string `json:"name"`
+		Enabled     *bool   `json:"enabled"`
+		DefaultRole *string `json:"defaultRole"`
+	}
+	if err := decodeJSON(r, &body, false); err != nil {
+		return err
+	}
+	patch := auth.DirectoryPatch{Name: body.Name, Enabled: body.Enabled}
+	if body.DefaultRole != nil {
+		role, err := roster.ParseRole(*body.DefaultRole)
+		if err != nil {
+			return err
+		}
+		patch.DefaultRole = &role
+	}
+	p := principal(r)
+	d, err := s.Auth.UpdateDirectory(r.Context(), p.Actor(), p.OrgID, r.PathValue("id"), patch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.directoryJSON(d))
+	return nil
+}
+
+func (s *server) deleteDirectory(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	id := r.PathValue("id")
+	if err := s.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
+		return tx.DeleteDirectory(r.Context(), p.OrgID, id)
+	}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, deleted{Success: true, Message: "directory deleted"})
+	return nil
+}
+
+func (s *server) regenerateToken(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		GraceSeconds int64 `json:"graceSeconds"`
+	}
+	if err := decodeJSON(r, &body, true); err != nil {
+		return err
+	}
+	if body.GraceSeconds < 0 || body.GraceSeconds > int64(auth.MaxGrace/time.Second) {
+		return roster.E(roster.Invalid, "graceSeconds must be between 0 and %d", int64(auth.MaxGrace/time.Second))
+	}
+	p := principal(r)
+	tok, token, err := s.Auth.RegenerateToken(r.Context(), p.Actor(), p.OrgID, r.PathValue("id"), time.Duration(body.GraceSeconds)*time.Second)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, TokenRegenerated{ID: tok.DirectoryID, Token: token, TokenExpiresAt: tok.ExpiresAt})
+	return nil
+}

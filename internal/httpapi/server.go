@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/auth"
+	"github.com/rosterhq/roster/internal/scim"
+	"github.com/rosterhq/roster/internal/store"
+)
+
+// Deps is everything the HTTP surface needs, passed in by the caller (no globals).
+type Deps struct {
+	Store   store.Store
+	Auth    *auth.Service
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// BaseURL is the public URL of the server (no trailing slash).
+	BaseURL string
+	// AdminKey enables the instance admin API when non-empty.
+	AdminKey auth.Secret
+	// MaxBodyBytes caps request bodies (default 1 MiB); larger ones get 413.
+	MaxBodyBytes int64
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies auth.TrustedProxies
+	// Limiter throttles failed authentication (default: 30 a minute per address and prefix).
+	Limiter *auth.FailureLimiter
+}
+
+// server is the assembled handler.
+type server struct {
+	Deps
+	mux      *http.ServeMux
+	scim     *scim.Handler
+	adminSum [32]byte
+}
+
+// NewServer returns Roster's HTTP handler.
+func NewServer(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(nil)
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	if d.Limiter == nil {
+		d.Limiter = auth.NewFailureLimiter(auth.DefaultFailuresPerMinute)
+	}
+	d.BaseURL = strings.TrimSuffix(d.BaseURL, "/")
+	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{BaseURL: d.BaseURL}}
+	if d.AdminKey != "" {
+		s.adminSum = sha256.Sum256([]byte(d.AdminKey.Reveal()))
+	}
+	s.routes()
+	return s.middleware(http.HandlerFunc(s.dispatch))
+}
+
+// adminKeyMatches compares a presented admin key with the configured one in constant time
+// (digests of equal length, so the key's length does not leak either).
+func (s *server) adminKeyMatches(presented string) bool {
+	if s.AdminKey == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(presented))
+	return subtle.ConstantTimeCompare(sum[:], s.adminSum[:]) == 1
+}

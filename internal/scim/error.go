@@ -1,0 +1,90 @@
+package scim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/rosterhq/roster/internal/roster"
+)
+
+// Media types of RFC 7644 section 3.1.
+const (
+	MediaType   = "application/scim+json"
+	contentType = MediaType + "; charset=utf-8"
+)
+
+// Schema URNs of RFC 7644 section 3.
+const (
+	ErrorSchema        = "urn:ietf:params:scim:api:messages:2.0:Error"
+	ListResponseSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	SPCSchema          = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+)
+
+// Error is the SCIM error response of RFC 7644 section 3.12: status is a string.
+type Error struct {
+	Schemas  []string `json:"schemas"`
+	Status   string   `json:"status"`
+	ScimType string   `json:"scimType,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+}
+
+// StatusOf maps a roster error kind to its HTTP status.
+func StatusOf(k roster.Kind) int {
+	switch k {
+	case roster.Invalid:
+		return http.StatusBadRequest
+	case roster.NotFound:
+		return http.StatusNotFound
+	case roster.Conflict:
+		return http.StatusConflict
+	case roster.Stale:
+		return http.StatusPreconditionFailed
+	case roster.Unauthenticated:
+		return http.StatusUnauthorized
+	case roster.Forbidden:
+		return http.StatusForbidden
+	case roster.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case roster.RateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// scimTypeOf gives the RFC 7644 section 3.12 scimType that goes with a kind, where one does.
+func scimTypeOf(k roster.Kind) string {
+	switch k {
+	case roster.Conflict:
+		return "uniqueness"
+	case roster.Invalid:
+		return "invalidValue"
+	case roster.TooLarge:
+		return "tooMany"
+	}
+	return ""
+}
+
+// WriteError writes err as a SCIM error. Messages of unclassified errors are not shown: the
+// caller logs them and the client sees only a generic text.
+func WriteError(w http.ResponseWriter, err error) {
+	k := roster.KindOf(err)
+	status := StatusOf(k)
+	WriteErrorStatus(w, status, scimTypeOf(k), roster.MessageOf(err))
+}
+
+// WriteErrorStatus writes a SCIM error with an explicit status and scimType.
+func WriteErrorStatus(w http.ResponseWriter, status int, scimType, detail string) {
+	write(w, status, Error{Schemas: []string{ErrorSchema}, Status: strconv.Itoa(status), ScimType: scimType, Detail: detail})
+}
+
+func write(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"schemas":["` + ErrorSchema + `"],"status":"500","detail":"encoding failed"}`)
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

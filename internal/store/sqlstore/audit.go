@@ -1,0 +1,62 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
+)
+
+func (r reader) ListAudit(ctx context.Context, orgID string, f store.AuditFilter) ([]roster.AuditRecord, string, error) {
+	n := limit(f.Limit, 100, 1000)
+	q := `SELECT id, org_id, created_at, actor_type, actor_id, action, target_type, target_id,
+		before_json, after_json, request_id, ip FROM audit_log WHERE org_id = $1`
+	args := []any{orgID}
+	if f.After != "" {
+		args = append(args, f.After)
+		q += ` AND id < $2`
+	}
+	if f.Action != "" {
+		args = append(args, f.Action)
+		q += ` AND action = $` + itoa(len(args))
+	}
+	if f.TargetID != "" {
+		args = append(args, f.TargetID)
+		q += ` AND target_id = $` + itoa(len(args))
+	}
+	args = append(args, n+1)
+	q += ` ORDER BY id DESC LIMIT $` + itoa(len(args))
+	rows, err := r.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", r.d.translate(err)
+	}
+	defer rows.Close()
+	out := []roster.AuditRecord{}
+	for rows.Next() {
+		var a roster.AuditRecord
+		var created int64
+		var before, after sql.NullString
+		if err := rows.Scan(&a.ID, &a.OrgID, &created, &a.Actor.Type, &a.Actor.ID, &a.Action, &a.Target.Type,
+			&a.Target.ID, &before, &after, &a.RequestID, &a.IP); err != nil {
+			return nil, "", err
+		}
+		a.CreatedAt = fromMicros(created)
+		if before.Valid {
+			a.Before = []byte(before.String)
+		}
+		if after.Valid {
+			a.After = []byte(after.String)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > n {
+		out = out[:n]
+		next = out[n-1].ID
+	}
+	return out, next, nil
+}

@@ -1,0 +1,70 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/rosterhq/roster/internal/roster"
+)
+
+type postgresDialect struct{}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, roster.Wrap(roster.Invalid, err, "bad PostgreSQL DSN")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	return &Store{d: postgresDialect{}, r: db, w: db}, nil
+}
+
+func (postgresDialect) name() string                { return "postgres" }
+func (postgresDialect) gooseDialect() goose.Dialect { return goose.DialectPostgres }
+
+func (postgresDialect) sessionLocker() lock.SessionLocker {
+	l, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil
+	}
+	return l
+}
+
+func (postgresDialect) migrationLock(string) (func(), error) { return func() {}, nil }
+
+func (postgresDialect) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		switch e.Code {
+		case "23505": // unique_violation
+			return roster.Wrap(roster.Conflict, err, "already exists")
+		case "23503": // foreign_key_violation
+			return roster.Wrap(roster.NotFound, err, "referenced resource not found")
+		case "22P02", "22021": // invalid text representation, bad encoding
+			return roster.Wrap(roster.Invalid, err, "invalid value")
+		}
+	}
+	return err
+}
+
+func (postgresDialect) backup(context.Context, *sql.DB, string) error {
+	return roster.E(roster.Invalid, "roster backup copies SQLite databases; back up PostgreSQL with pg_dump or its continuous archiving")
+}

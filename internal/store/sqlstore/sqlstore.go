@@ -1,0 +1,277 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Options tune Open.
+type Options struct {
+	// Logger receives migration progress; nil discards it.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is the SQL store. It reads through r and writes through w: on PostgreSQL both are
+// one pool; on SQLite w is a single connection (SQLite has one writer at a time, and a
+// queue in Go is cheaper than busy-waiting on the file lock) and r is a pool of readers.
+type Store struct {
+	d   dialect
+	r   *sql.DB
+	w   *sql.DB
+	now func() time.Time
+	reader
+}
+
+var _ store.Store = (*Store)(nil)
+
+// IsPostgres reports whether a --database value names PostgreSQL rather than a SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open connects to the database named by dsn (a postgres:// URL or a SQLite file path) and
+// applies pending migrations. Several processes may call it at once on one database: on
+// PostgreSQL an advisory lock serialises them, on SQLite a lock file does.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	var (
+		s   *Store
+		err error
+	)
+	if IsPostgres(dsn) {
+		s, err = openPostgres(ctx, dsn)
+	} else {
+		s, err = openSQLite(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.now = opts.Now
+	s.reader = reader{q: s.r, d: s.d}
+	if err := s.migrate(ctx, dsn, opts.Logger); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context, dsn string, log *slog.Logger) error {
+	sub, err := fs.Sub(migrations, "migrations/"+s.d.name())
+	if err != nil {
+		return err
+	}
+	unlock, err := s.d.migrationLock(dsn)
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer unlock()
+	var popts []goose.ProviderOption
+	if l := s.d.sessionLocker(); l != nil {
+		popts = append(popts, goose.WithSessionLocker(l))
+	}
+	p, err := goose.NewProvider(s.d.gooseDialect(), s.w, sub, popts...)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("applying migrations: %w", err)
+	}
+	for _, r := range res {
+		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+	}
+	return nil
+}
+
+// DB returns the read pool, for metrics collectors.
+func (s *Store) DB() *sql.DB { return s.r }
+
+// WriteDB returns the write pool (the same as DB on PostgreSQL), for metrics collectors.
+func (s *Store) WriteDB() *sql.DB { return s.w }
+
+// Dialect names the backend: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return err
+	}
+	var one int
+	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// Backup writes an online, consistent copy of a SQLite database to path.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	return s.d.backup(ctx, s.w, path)
+}
+
+// Tx runs fn in one write transaction on behalf of actor.
+func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) (err error) {
+	sqltx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.d.translate(err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = sqltx.Rollback()
+		}
+	}()
+	t := &txn{
+		reader: reader{q: sqltx, d: s.d},
+		actor:  actor,
+		meta:   roster.RequestMetaFrom(ctx),
+		now:    s.now().UTC().Truncate(time.Microsecond),
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	done = true
+	if err := sqltx.Commit(); err != nil {
+		return s.d.translate(err)
+	}
+	return nil
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reader implements store.Reader on a pool or a transaction.
+type reader struct {
+	q querier
+	d dialect
+}
+
+// txn implements store.Tx.
+type txn struct {
+	reader
+	actor roster.Actor
+	meta  roster.RequestMeta
+	now   time.Time
+}
+
+// exec runs a statement and translates driver errors into roster kinds.
+func (r reader) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := r.q.ExecContext(ctx, query, args...)
+	return res, r.d.translate(err)
+}
+
+// execOne runs a statement that must change exactly one row, else ErrNotFound.
+func (r reader) execOne(ctx context.Context, what, query string, args ...any) error {
+	res, err := r.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return roster.E(roster.NotFound, "%s not found", what)
+	}
+	return nil
+}
+
+// notFound turns sql.ErrNoRows into a NotFound error naming what was missing.
+func (r reader) notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return roster.E(roster.NotFound, "%s not found", what)
+	}
+	return r.d.translate(err)
+}
+
+// record writes the audit entry of a change made in this transaction.
+func (t *txn) record(ctx context.Context, orgID, action string, target roster.Target, before, after any) error {
+	b, err := jsonOrNil(before)
+	if err != nil {
+		return err
+	}
+	a, err := jsonOrNil(after)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action,
+		target_type, target_id, before_json, after_json, request_id, ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		roster.NewID(), orgID, micros(t.now), string(t.actor.Type), t.actor.ID, action,
+		target.Type, target.ID, b, a, t.meta.RequestID, t.meta.IP)
+	return err
+}
+
+func jsonOrNil(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("audit snapshot: %w", err)
+	}
+	return string(b), nil
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+// limit clamps a page size.
+func limit(n, def, max int) int {
+	if n <= 0 {
+		return def
+	}
+	if n > max {
+		return max
+	}
+	return n
+}

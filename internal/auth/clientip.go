@@ -25,7 +25,12 @@ func ParseTrustedProxies(s string) (TrustedProxies, error) {
 			if err != nil {
 				return nil, fmt.Errorf("trusted proxy %q: %w", f, err)
 			}
-			out = append(out, p.Masked())
+			p = p.Masked()
+			// Addresses are compared unmapped, so an IPv4-mapped prefix is stored as IPv4.
+			if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+			}
+			out = append(out, p)
 			continue
 		}
 		a, err := netip.ParseAddr(f)

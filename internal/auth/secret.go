@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 )
 
@@ -84,3 +85,6 @@ func (Secret) GoString() string { return "[REDACTED]" }
 
 // Reveal returns the secret itself, for the one place that must compare or send it.
 func (s Secret) Reveal() string { return string(s) }
+
+// Format implements fmt.Formatter, so no verb (%d, %x, %q…) prints the secret.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[REDACTED]")) }

@@ -36,6 +36,8 @@ type Reader interface {
 	LookupDirectoryToken(ctx context.Context, hash []byte, now time.Time) (*roster.DirectoryToken, *roster.Directory, error)
 
 	ListAudit(ctx context.Context, orgID string, f AuditFilter) ([]roster.AuditRecord, string, error)
+
+	SCIMReader
 }
 
 // Tx is one transaction. Every write method records its audit entry, with the actor the
@@ -61,6 +63,8 @@ type Tx interface {
 	// directory expire at oldExpireAt (now for an immediate revocation, later for a grace
 	// period; a token that already expires sooner keeps its earlier expiry).
 	RotateDirectoryToken(ctx context.Context, tok *roster.DirectoryToken, oldExpireAt time.Time) error
+
+	SCIMWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.

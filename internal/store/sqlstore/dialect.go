@@ -19,4 +19,13 @@ type dialect interface {
 	// translate maps driver errors to roster kinds (unique violation -> Conflict).
 	translate(err error) error
 	backup(ctx context.Context, db *sql.DB, path string) error
+
+	// JSON access for filters on attributes kept only in the resource document.
+	doc(alias string) string                                       // the document of a row as JSON
+	jsonText(b *sqlb, src string, path []string, elem bool) string // the value at path, scalar
+	jsonElements(b *sqlb, src string, path []string) string        // FROM source "… AS e" of an array's elements
+	jsonPresent(x string) string                                   // x holds a value (not null, not "")
+	jsonBool(v bool) any                                           // a boolean as jsonText yields it
+	jsonNumber(x string) string                                    // a jsonText expression as a number
+	strpos(haystack, needle string) string                         // 1-based position or 0
 }

@@ -68,3 +68,34 @@ func (postgresDialect) translate(err error) error {
 func (postgresDialect) backup(context.Context, *sql.DB, string) error {
 	return roster.E(roster.Invalid, "roster backup copies SQLite databases; back up PostgreSQL with pg_dump or its continuous archiving")
 }
+
+func (postgresDialect) doc(alias string) string { return "(" + alias + ".resource::jsonb)" }
+
+func (postgresDialect) jsonText(b *sqlb, src string, path []string, elem bool) string {
+	if path == nil {
+		path = []string{}
+	}
+	return "(" + src + " #>> " + b.arg(path) + "::text[])"
+}
+
+func (postgresDialect) jsonElements(b *sqlb, src string, path []string) string {
+	p := b.arg(path)
+	return "jsonb_array_elements(CASE WHEN jsonb_typeof(" + src + " #> " + p + "::text[]) = 'array' THEN " + src + " #> " + p + "::text[] ELSE '[]'::jsonb END) AS e(value)"
+}
+
+func (postgresDialect) jsonPresent(x string) string {
+	return "(" + x + " IS NOT NULL AND " + x + " <> '' AND " + x + " <> '[]' AND " + x + " <> '{}')"
+}
+
+func (postgresDialect) jsonBool(v bool) any {
+	if v {
+		return "true"
+	}
+	return "false"
+}
+
+func (postgresDialect) jsonNumber(x string) string {
+	return "(CASE WHEN " + x + " ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' THEN " + x + "::numeric END)"
+}
+
+func (postgresDialect) strpos(h, n string) string { return "strpos(" + h + ", " + n + ")" }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -44,7 +45,17 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
+	// The first connection turns a new file to WAL, which needs an exclusive lock that SQLite
+	// refuses at once (SQLITE_BUSY, no busy wait) while another process does the same: hold the
+	// migration lock for it, so that processes opening one new file together take turns.
+	unlock, err := lockFile(path + ".migrate.lock")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	err = w.PingContext(ctx)
+	unlock()
+	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
@@ -96,3 +107,45 @@ func (sqliteDialect) backup(ctx context.Context, db *sql.DB, path string) error 
 	_, err := db.ExecContext(ctx, "VACUUM INTO $1", path)
 	return err
 }
+
+// sqlitePath renders a JSON path for json_extract: $."a"."b" (quoted, so URNs with colons
+// and dots are single keys).
+func sqlitePath(path []string) string {
+	var sb strings.Builder
+	sb.WriteString("$")
+	for _, p := range path {
+		sb.WriteString(`."`)
+		sb.WriteString(strings.ReplaceAll(p, `"`, `\"`))
+		sb.WriteString(`"`)
+	}
+	return sb.String()
+}
+
+func (sqliteDialect) doc(alias string) string { return alias + ".resource" }
+
+func (sqliteDialect) jsonText(b *sqlb, src string, path []string, elem bool) string {
+	if elem && len(path) == 0 {
+		return src
+	}
+	return "json_extract(" + src + ", " + b.arg(sqlitePath(path)) + ")"
+}
+
+func (sqliteDialect) jsonElements(b *sqlb, src string, path []string) string {
+	p := b.arg(sqlitePath(path))
+	return "json_each(CASE WHEN json_type(" + src + ", " + p + ") = 'array' THEN json_extract(" + src + ", " + p + ") ELSE '[]' END) AS e"
+}
+
+func (sqliteDialect) jsonPresent(x string) string {
+	return "(" + x + " IS NOT NULL AND " + x + " <> '' AND " + x + " <> '[]' AND " + x + " <> '{}')"
+}
+
+func (sqliteDialect) jsonBool(v bool) any {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func (sqliteDialect) jsonNumber(x string) string { return x }
+
+func (sqliteDialect) strpos(h, n string) string { return "instr(" + h + ", " + n + ")" }

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+
+	"github.com/rosterhq/roster/internal/roster"
+)
+
+// SCIMReader reads SCIM resources and organization members. Every method is scoped by
+// organization and, for SCIM resources, by directory: a token sees only its directory.
+type SCIMReader interface {
+	GetSCIMUser(ctx context.Context, orgID, dirID, id string) (*roster.SCIMUser, error)
+	// FindSCIMUser finds a directory's user by userName (case-insensitive) or, when
+	// externalID is not empty, by externalId; NotFound when neither matches.
+	FindSCIMUser(ctx context.Context, orgID, dirID, userName, externalID string) (*roster.SCIMUser, error)
+	ListSCIMUsers(ctx context.Context, orgID, dirID string, q Query) (users []roster.SCIMUser, total int, err error)
+	// UserGroups returns, for each user id, the groups it is a direct member of.
+	UserGroups(ctx context.Context, orgID, dirID string, userIDs []string) (map[string][]roster.GroupRef, error)
+
+	GetSCIMGroup(ctx context.Context, orgID, dirID, id string) (*roster.SCIMGroup, error)
+	ListSCIMGroups(ctx context.Context, orgID, dirID string, q Query) (groups []roster.SCIMGroup, total int, err error)
+	// GroupMembers lists a group's members with their display names.
+	GroupMembers(ctx context.Context, orgID, dirID, groupID string) ([]roster.GroupMember, error)
+
+	GetMember(ctx context.Context, orgID, memberID string) (*roster.Member, error)
+	// GetMemberByEmail finds a live (not deleted) member by normalized email.
+	GetMemberByEmail(ctx context.Context, orgID, email string) (*roster.Member, error)
+}
+
+// SCIMWriter changes SCIM resources and members. Each write records its audit entry.
+// ifVersion, where taken, is the compare-and-swap of If-Match: 0 means unconditional, and a
+// mismatch answers ErrStale without writing.
+type SCIMWriter interface {
+	CreateSCIMUser(ctx context.Context, u *roster.SCIMUser) error
+	UpdateSCIMUser(ctx context.Context, u *roster.SCIMUser, ifVersion int64) error
+	DeleteSCIMUser(ctx context.Context, orgID, dirID, id string, ifVersion int64) (*roster.SCIMUser, error)
+
+	// CreateSCIMGroup creates a group with its initial members; unknown member ids are
+	// Invalid.
+	CreateSCIMGroup(ctx context.Context, g *roster.SCIMGroup, members []roster.GroupMember) error
+	// UpdateSCIMGroup writes the group's attributes (not its members) and bumps its version.
+	UpdateSCIMGroup(ctx context.Context, g *roster.SCIMGroup, ifVersion int64) error
+	// AddGroupMembers adds members that are not yet there (adding a present one is a no-op,
+	// as identity providers resend them); RemoveGroupMembers removes the given ids; with
+	// all set, it removes every member. Neither touches the other rows of the group. Both
+	// return how many rows changed; the caller bumps the version with TouchSCIMGroup.
+	AddGroupMembers(ctx context.Context, orgID, dirID, groupID string, members []roster.GroupMember) (int, error)
+	RemoveGroupMembers(ctx context.Context, orgID, dirID, groupID string, ids []string, all bool) (int, error)
+	// TouchSCIMGroup bumps a group's version and lastModified, compare-and-swap on ifVersion.
+	TouchSCIMGroup(ctx context.Context, orgID, dirID, groupID string, ifVersion int64) (*roster.SCIMGroup, error)
+	DeleteSCIMGroup(ctx context.Context, orgID, dirID, id string, ifVersion int64) error
+
+	CreateMember(ctx context.Context, m *roster.Member) error
+	// UpdateMember writes a member's email, name and status.
+	UpdateMember(ctx context.Context, m *roster.Member) error
+	// SetOrgRole sets a member's organization role.
+	SetOrgRole(ctx context.Context, orgID, memberID string, role roster.Role) error
+	// DeleteMember removes the org membership and soft-deletes the member, obfuscating its
+	// email so the address can be used again.
+	DeleteMember(ctx context.Context, orgID, memberID string) error
+}

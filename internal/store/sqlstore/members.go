@@ -1,0 +1,120 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/rosterhq/roster/internal/roster"
+)
+
+const memberSelect = `SELECT u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 'NONE'), u.created_at, u.updated_at
+	FROM users u LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id`
+
+func scanMember(sc interface{ Scan(...any) error }) (*roster.Member, error) {
+	var m roster.Member
+	var created, updated int64
+	if err := sc.Scan(&m.ID, &m.OrgID, &m.Email, &m.Name, &m.Status, &m.Role, &created, &updated); err != nil {
+		return nil, err
+	}
+	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &m, nil
+}
+
+func (r reader) GetMember(ctx context.Context, orgID, memberID string) (*roster.Member, error) {
+	m, err := scanMember(r.q.QueryRowContext(ctx, memberSelect+` WHERE u.org_id = $1 AND u.id = $2`, orgID, memberID))
+	if err != nil {
+		return nil, r.notFound(err, "member")
+	}
+	return m, nil
+}
+
+func (r reader) GetMemberByEmail(ctx context.Context, orgID, email string) (*roster.Member, error) {
+	m, err := scanMember(r.q.QueryRowContext(ctx, memberSelect+` WHERE u.org_id = $1 AND u.email = $2 AND u.status <> 'deleted'`,
+		orgID, roster.NormalizeEmail(email)))
+	if err != nil {
+		return nil, r.notFound(err, "member")
+	}
+	return m, nil
+}
+
+func (t *txn) CreateMember(ctx context.Context, m *roster.Member) error {
+	if m.ID == "" {
+		m.ID = roster.NewID()
+	}
+	if m.Status == "" {
+		m.Status = roster.MemberActive
+	}
+	if m.Role == "" {
+		m.Role = roster.RoleNone
+	}
+	m.Email = roster.NormalizeEmail(m.Email)
+	m.CreatedAt, m.UpdatedAt = t.now, t.now
+	if _, err := t.exec(ctx, `INSERT INTO users (id, org_id, email, name, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		m.ID, m.OrgID, m.Email, m.Name, string(m.Status), micros(t.now), micros(t.now)); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `INSERT INTO org_memberships (org_id, user_id, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`,
+		m.OrgID, m.ID, string(m.Role), micros(t.now), micros(t.now)); err != nil {
+		return err
+	}
+	return t.record(ctx, m.OrgID, "membership.created", roster.Target{Type: "member", ID: m.ID}, nil, m)
+}
+
+func (t *txn) UpdateMember(ctx context.Context, m *roster.Member) error {
+	before, err := t.GetMember(ctx, m.OrgID, m.ID)
+	if err != nil {
+		return err
+	}
+	m.Email = roster.NormalizeEmail(m.Email)
+	if before.Email == m.Email && before.Name == m.Name && before.Status == m.Status {
+		*m = *before
+		return nil
+	}
+	if err := t.execOne(ctx, "member", `UPDATE users SET email = $3, name = $4, status = $5, updated_at = $6 WHERE org_id = $1 AND id = $2`,
+		m.OrgID, m.ID, m.Email, m.Name, string(m.Status), micros(t.now)); err != nil {
+		return err
+	}
+	m.Role, m.CreatedAt, m.UpdatedAt = before.Role, before.CreatedAt, t.now
+	action := "member.updated"
+	switch {
+	case before.Status != roster.MemberSuspended && m.Status == roster.MemberSuspended:
+		action = "member.suspended"
+	case before.Status == roster.MemberSuspended && m.Status == roster.MemberActive:
+		action = "member.reactivated"
+	}
+	return t.record(ctx, m.OrgID, action, roster.Target{Type: "member", ID: m.ID}, before, m)
+}
+
+func (t *txn) SetOrgRole(ctx context.Context, orgID, memberID string, role roster.Role) error {
+	before, err := t.GetMember(ctx, orgID, memberID)
+	if err != nil {
+		return err
+	}
+	if before.Role == role {
+		return nil
+	}
+	if _, err := t.exec(ctx, `INSERT INTO org_memberships (org_id, user_id, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+		ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at`,
+		orgID, memberID, string(role), micros(t.now)); err != nil {
+		return err
+	}
+	after := *before
+	after.Role = role
+	return t.record(ctx, orgID, "membership.role_changed", roster.Target{Type: "member", ID: memberID}, before, &after)
+}
+
+func (t *txn) DeleteMember(ctx context.Context, orgID, memberID string) error {
+	before, err := t.GetMember(ctx, orgID, memberID)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `DELETE FROM org_memberships WHERE org_id = $1 AND user_id = $2`, orgID, memberID); err != nil {
+		return err
+	}
+	// The email is obfuscated so that the address can be provisioned again; the row stays
+	// for the audit trail.
+	if err := t.execOne(ctx, "member", `UPDATE users SET status = 'deleted', email = $3, deleted_at = $4, updated_at = $4 WHERE org_id = $1 AND id = $2`,
+		orgID, memberID, "deleted+"+memberID+"@deleted.invalid", micros(t.now)); err != nil {
+		return err
+	}
+	return t.record(ctx, orgID, "membership.deleted", roster.Target{Type: "member", ID: memberID}, before, nil)
+}

@@ -1,0 +1,255 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
+)
+
+const userCols = `u.id, u.org_id, u.directory_id, u.user_id, u.user_name, u.external_id, u.active, u.display_name,
+	u.given_name, u.family_name, u.email, u.roles, u.resource, u.version, u.created_at, u.updated_at`
+
+func scanUser(sc interface{ Scan(...any) error }) (*roster.SCIMUser, error) {
+	var u roster.SCIMUser
+	var ext sql.NullString
+	var roles, res string
+	var created, updated int64
+	if err := sc.Scan(&u.ID, &u.OrgID, &u.DirectoryID, &u.MemberID, &u.UserName, &ext, &u.Active, &u.DisplayName,
+		&u.GivenName, &u.FamilyName, &u.Email, &roles, &res, &u.Version, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.ExternalID = ext.String
+	if roles != "" && roles != "[]" {
+		if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
+			return nil, fmt.Errorf("stored roles: %w", err)
+		}
+	}
+	u.Resource = json.RawMessage(res)
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &u, nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func rolesJSON(r []string) string {
+	if len(r) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+// userAudit is the audit snapshot of a SCIM user: its resource and the keys that matter.
+func userAudit(u *roster.SCIMUser) any {
+	if u == nil {
+		return nil
+	}
+	return map[string]any{"id": u.ID, "directoryId": u.DirectoryID, "memberId": u.MemberID, "userName": u.UserName,
+		"externalId": u.ExternalID, "active": u.Active, "version": u.Version, "resource": u.Resource}
+}
+
+func (r reader) GetSCIMUser(ctx context.Context, orgID, dirID, id string) (*roster.SCIMUser, error) {
+	u, err := scanUser(r.q.QueryRowContext(ctx, `SELECT `+userCols+` FROM scim_users u WHERE u.id = $1 AND u.org_id = $2 AND u.directory_id = $3`,
+		id, orgID, dirID))
+	if err != nil {
+		return nil, r.notFound(err, "user")
+	}
+	return u, nil
+}
+
+func (r reader) FindSCIMUser(ctx context.Context, orgID, dirID, userName, externalID string) (*roster.SCIMUser, error) {
+	key := userNameKey(userName)
+	q := `SELECT ` + userCols + ` FROM scim_users u WHERE u.org_id = $1 AND u.directory_id = $2 AND (u.user_name_key = $3`
+	args := []any{orgID, dirID, key}
+	if externalID != "" {
+		q += ` OR u.external_id = $4`
+		args = append(args, externalID)
+	}
+	q += `) ORDER BY u.id LIMIT 1`
+	u, err := scanUser(r.q.QueryRowContext(ctx, q, args...))
+	if err != nil {
+		return nil, r.notFound(err, "user")
+	}
+	return u, nil
+}
+
+// listQuery compiles the shared part of a list: the scope, the condition and the cursor.
+func (r reader) listQuery(table, alias, kind, orgID, dirID string, q store.Query) (*sqlb, string, error) {
+	b := &sqlb{d: r.d}
+	from := ` FROM ` + table + ` ` + alias + ` WHERE ` + alias + `.org_id = ` + b.arg(orgID) + ` AND ` + alias + `.directory_id = ` + b.arg(dirID)
+	where, err := b.cond(q.Where, scope{alias: alias, kind: kind})
+	if err != nil {
+		return nil, "", roster.Wrap(roster.Invalid, err, "unsupported filter")
+	}
+	if where != "1=1" {
+		from += ` AND ` + where
+	}
+	return b, from, nil
+}
+
+// page runs the count and the page of a list.
+func (r reader) page(ctx context.Context, b *sqlb, cols, alias, from string, q store.Query, scan func(*sql.Rows) error) (int, error) {
+	total := -1
+	if q.CountTotal {
+		if err := r.q.QueryRowContext(ctx, `SELECT COUNT(*)`+from, b.args...).Scan(&total); err != nil {
+			return 0, r.d.translate(err)
+		}
+	}
+	if q.Limit <= 0 {
+		return total, nil
+	}
+	if q.After != "" {
+		from += ` AND ` + alias + `.id > ` + b.arg(q.After)
+	}
+	order, err := b.orderBy(q, scope{alias: alias})
+	if err != nil {
+		return 0, roster.Wrap(roster.Invalid, err, "unsupported sortBy")
+	}
+	stmt := `SELECT ` + cols + from + ` ORDER BY ` + order + ` LIMIT ` + b.arg(q.Limit)
+	if q.Offset > 0 {
+		stmt += ` OFFSET ` + b.arg(q.Offset)
+	}
+	rows, err := r.q.QueryContext(ctx, stmt, b.args...)
+	if err != nil {
+		return 0, r.d.translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return 0, err
+		}
+	}
+	return total, rows.Err()
+}
+
+func (r reader) ListSCIMUsers(ctx context.Context, orgID, dirID string, q store.Query) ([]roster.SCIMUser, int, error) {
+	b, from, err := r.listQuery("scim_users", "u", "user", orgID, dirID, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []roster.SCIMUser{}
+	total, err := r.page(ctx, b, userCols, "u", from, q, func(rows *sql.Rows) error {
+		u, err := scanUser(rows)
+		if err == nil {
+			out = append(out, *u)
+		}
+		return err
+	})
+	return out, total, err
+}
+
+func (r reader) UserGroups(ctx context.Context, orgID, dirID string, userIDs []string) (map[string][]roster.GroupRef, error) {
+	out := map[string][]roster.GroupRef{}
+	for start := 0; start < len(userIDs); start += 500 {
+		end := min(start+500, len(userIDs))
+		b := &sqlb{d: r.d}
+		in := ""
+		for i, id := range userIDs[start:end] {
+			if i > 0 {
+				in += ", "
+			}
+			in += b.arg(id)
+		}
+		q := `SELECT gm.member_id, g.id, g.display_name FROM scim_group_members gm JOIN scim_groups g ON g.id = gm.group_id
+			WHERE gm.member_id IN (` + in + `) AND g.org_id = ` + b.arg(orgID) + ` AND g.directory_id = ` + b.arg(dirID) + ` ORDER BY g.display_name_key, g.id`
+		rows, err := r.q.QueryContext(ctx, q, b.args...)
+		if err != nil {
+			return nil, r.d.translate(err)
+		}
+		for rows.Next() {
+			var uid string
+			var g roster.GroupRef
+			if err := rows.Scan(&uid, &g.Value, &g.Display); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[uid] = append(out[uid], g)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (t *txn) CreateSCIMUser(ctx context.Context, u *roster.SCIMUser) error {
+	if u.ID == "" {
+		u.ID = roster.NewID()
+	}
+	u.Version, u.CreatedAt, u.UpdatedAt = 1, t.now, t.now
+	if _, err := t.exec(ctx, `INSERT INTO scim_users (id, org_id, directory_id, user_id, user_name, user_name_key, external_id, active,
+		display_name, given_name, family_name, email, roles, resource, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		u.ID, u.OrgID, u.DirectoryID, u.MemberID, u.UserName, userNameKey(u.UserName), nullString(u.ExternalID), u.Active,
+		u.DisplayName, u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), u.Version,
+		micros(t.now), micros(t.now)); err != nil {
+		if roster.KindOf(err) == roster.Conflict {
+			return roster.Wrap(roster.Conflict, err, "a user with this userName or externalId already exists in this directory")
+		}
+		return err
+	}
+	return t.record(ctx, u.OrgID, "user.created", roster.Target{Type: "scim_user", ID: u.ID}, nil, userAudit(u))
+}
+
+// staleOrMissing tells a failed compare-and-swap apart: the row is gone, or its version moved.
+func (t *txn) staleOrMissing(ctx context.Context, table, what, orgID, dirID, id string) error {
+	var v int64
+	err := t.q.QueryRowContext(ctx, `SELECT version FROM `+table+` WHERE id = $1 AND org_id = $2 AND directory_id = $3`, id, orgID, dirID).Scan(&v)
+	if err != nil {
+		return t.notFound(err, what)
+	}
+	return roster.E(roster.Stale, "%s was modified: its version is W/\"%d\"", what, v)
+}
+
+func (t *txn) UpdateSCIMUser(ctx context.Context, u *roster.SCIMUser, ifVersion int64) error {
+	before, err := t.GetSCIMUser(ctx, u.OrgID, u.DirectoryID, u.ID)
+	if err != nil {
+		return err
+	}
+	if ifVersion != 0 && before.Version != ifVersion {
+		return roster.E(roster.Stale, "user was modified: its version is W/\"%d\"", before.Version)
+	}
+	res, err := t.exec(ctx, `UPDATE scim_users SET user_name = $4, user_name_key = $5, external_id = $6, active = $7, display_name = $8,
+		given_name = $9, family_name = $10, email = $11, roles = $12, resource = $13, version = version + 1, updated_at = $14, user_id = $15
+		WHERE id = $1 AND org_id = $2 AND directory_id = $3 AND version = $16`,
+		u.ID, u.OrgID, u.DirectoryID, u.UserName, userNameKey(u.UserName), nullString(u.ExternalID), u.Active, u.DisplayName,
+		u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), micros(t.now), u.MemberID, before.Version)
+	if err != nil {
+		if roster.KindOf(err) == roster.Conflict {
+			return roster.Wrap(roster.Conflict, err, "a user with this userName or externalId already exists in this directory")
+		}
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return t.staleOrMissing(ctx, "scim_users", "user", u.OrgID, u.DirectoryID, u.ID)
+	}
+	u.Version, u.CreatedAt, u.UpdatedAt = before.Version+1, before.CreatedAt, t.now
+	return t.record(ctx, u.OrgID, "user.updated", roster.Target{Type: "scim_user", ID: u.ID}, userAudit(before), userAudit(u))
+}
+
+func (t *txn) DeleteSCIMUser(ctx context.Context, orgID, dirID, id string, ifVersion int64) (*roster.SCIMUser, error) {
+	before, err := t.GetSCIMUser(ctx, orgID, dirID, id)
+	if err != nil {
+		return nil, err
+	}
+	if ifVersion != 0 && before.Version != ifVersion {
+		return nil, roster.E(roster.Stale, "user was modified: its version is W/\"%d\"", before.Version)
+	}
+	if _, err := t.exec(ctx, `DELETE FROM scim_group_members WHERE member_id = $1 AND directory_id = $2`, id, dirID); err != nil {
+		return nil, err
+	}
+	if err := t.execOne(ctx, "user", `DELETE FROM scim_users WHERE id = $1 AND org_id = $2 AND directory_id = $3`, id, orgID, dirID); err != nil {
+		return nil, err
+	}
+	return before, t.record(ctx, orgID, "user.deleted", roster.Target{Type: "scim_user", ID: id}, userAudit(before), nil)
+}

@@ -37,6 +37,8 @@ type Store struct {
 	r   *sql.DB
 	w   *sql.DB
 	now func() time.Time
+	// batch is the group-commit writer (SQLite only).
+	batch *batcher
 	reader
 }
 
@@ -74,6 +76,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err := s.migrate(ctx, dsn, opts.Logger); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.d.name() == "sqlite" {
+		s.batch = newBatcher(s)
 	}
 	return s, nil
 }
@@ -124,8 +129,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Close closes both pools.
+// Close closes both pools, after the group-commit writer has finished what it holds.
 func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.stop()
+		s.batch = nil
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -140,6 +149,9 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 
 // Tx runs fn in one write transaction on behalf of actor.
 func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) (err error) {
+	if s.batch != nil {
+		return s.batch.submit(ctx, actor, fn)
+	}
 	sqltx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return s.d.translate(err)

@@ -1,0 +1,161 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
+)
+
+// SQLite commits durably with one fsync per transaction (synchronous=FULL), and it has one
+// writer. Write transactions that arrive together are therefore committed together: one
+// goroutine takes queued transactions, runs each inside a savepoint of one SQLite
+// transaction, and commits them with a single fsync (group commit). A transaction that
+// fails rolls back to its savepoint and fails alone; the others commit. Each caller gets
+// its answer only after the commit is durable, so nothing acknowledged is lost.
+
+// maxBatch bounds a group commit: enough to amortise the fsync, small enough that the
+// first caller in a batch does not wait long for the last.
+const maxBatch = 64
+
+type writeReq struct {
+	ctx   context.Context
+	actor roster.Actor
+	fn    func(store.Tx) error
+	done  chan writeRes
+}
+
+type writeRes struct {
+	err   error
+	panic any
+}
+
+// batcher is the group-commit writer of a SQLite store.
+type batcher struct {
+	s    *Store
+	reqs chan *writeReq
+	quit chan struct{}
+}
+
+func newBatcher(s *Store) *batcher {
+	b := &batcher{s: s, reqs: make(chan *writeReq, 4096), quit: make(chan struct{})}
+	go b.loop()
+	return b
+}
+
+func (b *batcher) stop() {
+	close(b.reqs)
+	<-b.quit
+}
+
+// submit queues a transaction and waits until it is committed or failed.
+func (b *batcher) submit(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) error {
+	req := &writeReq{ctx: ctx, actor: actor, fn: fn, done: make(chan writeRes, 1)}
+	select {
+	case b.reqs <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	res := <-req.done // once queued, wait for the outcome: it may have committed
+	if res.panic != nil {
+		panic(res.panic)
+	}
+	return res.err
+}
+
+func (b *batcher) loop() {
+	defer close(b.quit)
+	for first := range b.reqs {
+		batch := []*writeReq{first}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-b.reqs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		b.run(batch)
+	}
+}
+
+// run executes one batch in one SQLite transaction.
+func (b *batcher) run(batch []*writeReq) {
+	results := make([]writeRes, len(batch))
+	ok := make([]bool, len(batch))
+	s := b.s
+	sqltx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, r := range batch {
+			r.done <- writeRes{err: s.d.translate(err)}
+		}
+		return
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i].err = err
+			continue
+		}
+		if _, err := sqltx.Exec("SAVEPOINT roster_tx"); err != nil {
+			results[i].err = s.d.translate(err)
+			continue
+		}
+		t := &txn{reader: reader{q: detached{sqltx}, d: s.d}, actor: r.actor, meta: roster.RequestMetaFrom(r.ctx), now: now}
+		results[i] = runFn(r.fn, t)
+		if results[i].err != nil || results[i].panic != nil {
+			_, _ = sqltx.Exec("ROLLBACK TO roster_tx")
+		}
+		if _, err := sqltx.Exec("RELEASE roster_tx"); err != nil && results[i].err == nil {
+			results[i].err = s.d.translate(err)
+		}
+		ok[i] = results[i].err == nil && results[i].panic == nil
+	}
+	if err := sqltx.Commit(); err != nil {
+		err = fmt.Errorf("commit: %w", s.d.translate(err))
+		for i := range batch {
+			if ok[i] {
+				results[i].err = err
+			}
+		}
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+}
+
+// runFn runs one transaction function, catching a panic so that it is re-raised in the
+// caller's goroutine instead of killing the writer.
+func runFn(fn func(store.Tx) error, t *txn) (res writeRes) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = writeRes{panic: p}
+		}
+	}()
+	return writeRes{err: fn(t)}
+}
+
+// detached runs statements of a batched transaction without the caller's cancellation:
+// SQLite rolls back the whole transaction when a statement is interrupted, which would fail
+// every other transaction of the batch. A cancelled caller is skipped before it starts
+// instead.
+type detached struct{ tx *sql.Tx }
+
+func (d detached) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.tx.ExecContext(context.WithoutCancel(ctx), q, args...)
+}
+
+func (d detached) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.tx.QueryContext(context.WithoutCancel(ctx), q, args...)
+}
+
+func (d detached) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.tx.QueryRowContext(context.WithoutCancel(ctx), q, args...)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/httpapi"
 	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/store/sqlstore"
 )
@@ -55,6 +56,7 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		pools = map[string]*sql.DB{"roster_read": st.DB(), "roster_write": st.WriteDB()}
 	}
 	metrics := httpapi.NewMetrics(pools)
+	requestLog := scim.NewRequestLog(st)
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store:          st,
 		Auth:           svc,
@@ -65,6 +67,7 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		MaxBodyBytes:   c.MaxBodyBytes,
 		TrustedProxies: trusted,
 		Limiter:        auth.NewFailureLimiter(c.AuthFailuresPerMinute),
+		RequestLog:     requestLog,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -78,8 +81,9 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); svc.LastUsed().Run(bg, lastUsedFlushEvery, log) }()
+	go func() { defer wg.Done(); requestLog.Run(bg, time.Second, log) }()
 	go func() { defer wg.Done(); watchExpiry(bg, svc, metrics, log) }()
 
 	serveErr := make(chan error, 1)

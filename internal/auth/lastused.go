@@ -73,20 +73,26 @@ func (l *LastUsed) Flush(ctx context.Context) error {
 
 // Run flushes every interval until ctx ends, then flushes once more.
 func (l *LastUsed) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
+	FlushEvery(ctx, every, log, "credential last-use times", l.Flush)
+}
+
+// FlushEvery calls flush every interval until ctx ends, then once more with a short
+// deadline of its own, so that what a coalescer holds is written on shutdown.
+func FlushEvery(ctx context.Context, every time.Duration, log *slog.Logger, what string, flush func(context.Context) error) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := l.Flush(fctx); err != nil {
-				log.Error("flushing credential last-use times", "err", err)
+			if err := flush(fctx); err != nil {
+				log.Error("flushing "+what, "err", err)
 			}
 			cancel()
 			return
 		case <-t.C:
-			if err := l.Flush(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("flushing credential last-use times", "err", err)
+			if err := flush(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("flushing "+what, "err", err)
 			}
 		}
 	}

@@ -1,7 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"time"
+
+	"github.com/rosterhq/roster/internal/scim"
 	"net/http"
 	"strings"
 
@@ -181,6 +186,52 @@ func (s *server) scimAuth(h http.Handler, optional bool) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		withPrincipal(h, w, r, p)
+		if s.RequestLog == nil {
+			withPrincipal(h, w, r, p)
+			return
+		}
+		start := time.Now()
+		rec := &errorCapture{ResponseWriter: w}
+		withPrincipal(h, rec, r, p)
+		path := r.URL.Path
+		if r.URL.RawQuery != "" {
+			path += "?" + r.URL.RawQuery
+		}
+		e := roster.SCIMRequest{OrgID: p.OrgID, DirectoryID: p.Directory.ID, At: start.UTC(), Method: r.Method,
+			Path: path, Status: rec.status, Latency: time.Since(start), RequestID: infoFrom(r.Context()).id}
+		if rec.status == 0 {
+			e.Status = http.StatusOK
+		}
+		if e.Status >= 400 {
+			var body scim.Error
+			if json.Unmarshal(rec.body.Bytes(), &body) == nil {
+				e.ScimType, e.Detail = body.ScimType, body.Detail
+			}
+		}
+		s.RequestLog.Add(e)
 	})
+}
+
+// errorCapture keeps the status of a response, and its body when it is an error (small).
+type errorCapture struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (c *errorCapture) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *errorCapture) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	if c.status >= 400 && c.body.Len() < 4096 {
+		c.body.Write(b)
+	}
+	return c.ResponseWriter.Write(b)
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/rosterhq/roster/internal/auth"
@@ -122,5 +123,40 @@ func (s *server) regenerateToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, TokenRegenerated{ID: tok.DirectoryID, Token: token, TokenExpiresAt: tok.ExpiresAt})
+	return nil
+}
+
+// directoryRequests answers the directory's SCIM request log, newest first.
+func (s *server) directoryRequests(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	id := r.PathValue("id")
+	if _, err := s.Store.GetDirectory(r.Context(), p.OrgID, id); err != nil {
+		return err
+	}
+	n := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > 1000 {
+			return roster.E(roster.Invalid, "limit must be a number from 1 to 1000")
+		}
+	}
+	if s.RequestLog != nil {
+		if err := s.RequestLog.Flush(r.Context()); err != nil {
+			return err
+		}
+	}
+	entries, err := s.Store.ListSCIMRequests(r.Context(), p.OrgID, id, n)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		roster.SCIMRequest
+		LatencyMs float64 `json:"latencyMs"`
+	}
+	out := make([]entry, len(entries))
+	for i, e := range entries {
+		out[i] = entry{SCIMRequest: e, LatencyMs: float64(e.Latency.Microseconds()) / 1000}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
 	return nil
 }

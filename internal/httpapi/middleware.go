@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -177,7 +178,8 @@ func (s *server) allowed(r *http.Request) []string {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error, status ...int) {
 	k := roster.KindOf(err)
 	info := infoFrom(r.Context())
-	if k == roster.Internal {
+	var pe *scim.ProtocolError
+	if k == roster.Internal && !errors.As(err, &pe) {
 		s.Logger.Error("internal error", "request_id", info.id, "route", info.route, "err", err)
 		err = roster.E(roster.Internal, "internal error (request id %s)", info.id)
 	}
@@ -190,13 +192,11 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error, s
 		w.Header().Add("WWW-Authenticate", `Basic realm="roster", charset="UTF-8"`)
 	}
 	if scim.IsSCIMPath(r.URL.Path) {
-		scimType := ""
-		if k == roster.Invalid && code == http.StatusBadRequest {
-			scimType = "invalidValue"
-		} else if k == roster.Conflict {
-			scimType = "uniqueness"
+		if len(status) > 0 {
+			scim.WriteErrorStatus(w, code, "", roster.MessageOf(err))
+			return
 		}
-		scim.WriteErrorStatus(w, code, scimType, roster.MessageOf(err))
+		scim.WriteError(w, err)
 		return
 	}
 	var body apiError

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rosterhq/roster/internal/scim"
 )
 
 // routes is the one place that lists every route (Go 1.22 method patterns).
@@ -15,9 +17,33 @@ func (s *server) routes() {
 	m.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 
 	// SCIM 2.0, under both bases (scim.Bases); paths are canonicalised before routing.
-	for _, base := range []string{"/scim/v2", "/api/public/scim"} {
-		m.Handle("GET "+base+"/ServiceProviderConfig", s.scimAuth(http.HandlerFunc(s.scim.ServiceProviderConfig), true))
-		m.Handle("GET "+base+"/Users", s.scimAuth(http.HandlerFunc(s.scim.ListUsers), false))
+	for _, base := range scim.Bases {
+		open := func(h handlerFunc) http.Handler { return s.scimAuth(s.handle(h), true) }
+		authed := func(h handlerFunc) http.Handler { return s.scimAuth(s.handle(h), false) }
+		m.Handle("GET "+base+"/ServiceProviderConfig", open(s.scim.ServiceProviderConfig))
+		m.Handle("GET "+base+"/ResourceTypes", open(s.scim.ResourceTypes))
+		m.Handle("GET "+base+"/ResourceTypes/{id}", open(s.scim.ResourceType))
+		m.Handle("GET "+base+"/Schemas", open(s.scim.Schemas))
+		m.Handle("GET "+base+"/Schemas/{id}", open(s.scim.Schema))
+
+		m.Handle("GET "+base+"/Users", authed(s.scim.ListUsers))
+		m.Handle("POST "+base+"/Users", authed(s.scim.CreateUser))
+		m.Handle("POST "+base+"/Users/.search", authed(s.scim.SearchUsers))
+		m.Handle("GET "+base+"/Users/{id}", authed(s.scim.GetUser))
+		m.Handle("PUT "+base+"/Users/{id}", authed(s.scim.ReplaceUser))
+		m.Handle("PATCH "+base+"/Users/{id}", authed(s.scim.PatchUser))
+		m.Handle("DELETE "+base+"/Users/{id}", authed(s.scim.DeleteUser))
+
+		m.Handle("GET "+base+"/Groups", authed(s.scim.ListGroups))
+		m.Handle("POST "+base+"/Groups", authed(s.scim.CreateGroup))
+		m.Handle("POST "+base+"/Groups/.search", authed(s.scim.SearchGroups))
+		m.Handle("GET "+base+"/Groups/{id}", authed(s.scim.GetGroup))
+		m.Handle("PUT "+base+"/Groups/{id}", authed(s.scim.ReplaceGroup))
+		m.Handle("PATCH "+base+"/Groups/{id}", authed(s.scim.PatchGroup))
+		m.Handle("DELETE "+base+"/Groups/{id}", authed(s.scim.DeleteGroup))
+
+		m.Handle("POST "+base+"/.search", authed(s.scim.SearchRoot))
+		m.Handle("POST "+base+"/Bulk", authed(s.scim.Bulk))
 	}
 
 	// Instance admin API (ROSTER_ADMIN_API_KEY).
@@ -37,4 +63,5 @@ func (s *server) routes() {
 	m.Handle("PATCH /scim/directories/{id}", s.orgKey(s.handle(s.updateDirectory)))
 	m.Handle("DELETE /scim/directories/{id}", s.orgKey(s.handle(s.deleteDirectory)))
 	m.Handle("POST /scim/directories/{id}/regenerate-token", s.orgKey(s.handle(s.regenerateToken)))
+	m.Handle("GET /scim/directories/{id}/requests", s.orgKey(s.handle(s.directoryRequests)))
 }

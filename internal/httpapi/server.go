@@ -28,6 +28,8 @@ type Deps struct {
 	TrustedProxies auth.TrustedProxies
 	// Limiter throttles failed authentication (default: 30 a minute per address and prefix).
 	Limiter *auth.FailureLimiter
+	// RequestLog records SCIM requests per directory (nil: not recorded).
+	RequestLog *scim.RequestLog
 }
 
 // server is the assembled handler.
@@ -53,7 +55,7 @@ func NewServer(d Deps) http.Handler {
 		d.Limiter = auth.NewFailureLimiter(auth.DefaultFailuresPerMinute)
 	}
 	d.BaseURL = strings.TrimSuffix(d.BaseURL, "/")
-	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{BaseURL: d.BaseURL}}
+	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
 	if d.AdminKey != "" {
 		s.adminSum = sha256.Sum256([]byte(d.AdminKey.Reveal()))
 	}

@@ -64,3 +64,18 @@ type GroupRef struct {
 	Value   string `json:"value"`
 	Display string `json:"display"`
 }
+
+// SCIMRequest is one entry of a directory's request log: what an identity provider asked
+// and how it was answered. It never holds a body or a credential.
+type SCIMRequest struct {
+	OrgID       string        `json:"-"`
+	DirectoryID string        `json:"-"`
+	At          time.Time     `json:"time"`
+	Method      string        `json:"method"`
+	Path        string        `json:"path"`
+	Status      int           `json:"status"`
+	ScimType    string        `json:"scimType,omitempty"`
+	Detail      string        `json:"detail,omitempty"`
+	Latency     time.Duration `json:"-"`
+	RequestID   string        `json:"requestId"`
+}

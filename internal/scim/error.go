@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -59,15 +60,44 @@ func scimTypeOf(k roster.Kind) string {
 		return "uniqueness"
 	case roster.Invalid:
 		return "invalidValue"
+	case roster.Stale:
+		return ""
 	case roster.TooLarge:
 		return "tooMany"
 	}
 	return ""
 }
 
+// ProtocolError is an error with the exact status and scimType RFC 7644 section 3.12 gives
+// it, for the cases a domain kind does not pin down (invalidFilter, invalidPath, noTarget…).
+type ProtocolError struct {
+	Status   int
+	ScimType string
+	Detail   string
+}
+
+func (e *ProtocolError) Error() string { return e.Detail }
+
+func badRequest(scimType, detail string) error {
+	return &ProtocolError{Status: http.StatusBadRequest, ScimType: scimType, Detail: detail}
+}
+
+func invalidValue(d string) error  { return badRequest("invalidValue", d) }
+func invalidSyntax(d string) error { return badRequest("invalidSyntax", d) }
+func invalidFilter(d string) error { return badRequest("invalidFilter", d) }
+func invalidPath(d string) error   { return badRequest("invalidPath", d) }
+func noTarget(d string) error      { return badRequest("noTarget", d) }
+func mutability(d string) error    { return badRequest("mutability", d) }
+func tooMany(d string) error       { return badRequest("tooMany", d) }
+
 // WriteError writes err as a SCIM error. Messages of unclassified errors are not shown: the
 // caller logs them and the client sees only a generic text.
 func WriteError(w http.ResponseWriter, err error) {
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		WriteErrorStatus(w, pe.Status, pe.ScimType, pe.Detail)
+		return
+	}
 	k := roster.KindOf(err)
 	status := StatusOf(k)
 	WriteErrorStatus(w, status, scimTypeOf(k), roster.MessageOf(err))

@@ -1,80 +1,90 @@
 package scim
 
 import (
-	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/rosterhq/roster/internal/auth"
+	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
 )
 
 // Handler serves the SCIM endpoints. Routes are registered by the HTTP layer, which
 // authenticates first and puts the principal (with its directory) in the request context.
+// Handlers return errors; the HTTP layer writes them as SCIM errors.
 type Handler struct {
+	Store store.Store
 	// BaseURL is the public URL of the server, for meta.location.
 	BaseURL string
+	Logger  *slog.Logger
 }
 
-// ServiceProviderConfig answers RFC 7643 section 5. It tells the truth about what this
-// server supports; features are switched on here as they are built.
-func (h *Handler) ServiceProviderConfig(w http.ResponseWriter, r *http.Request) {
-	type supported struct {
-		Supported bool `json:"supported"`
-	}
-	type bulk struct {
-		Supported      bool `json:"supported"`
-		MaxOperations  int  `json:"maxOperations"`
-		MaxPayloadSize int  `json:"maxPayloadSize"`
-	}
-	type filter struct {
-		Supported  bool `json:"supported"`
-		MaxResults int  `json:"maxResults"`
-	}
-	type scheme struct {
-		Type        string `json:"type"`
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		Primary     bool   `json:"primary,omitempty"`
-	}
-	doc := map[string]any{
-		"schemas":          []string{SPCSchema},
-		"documentationUri": "https://github.com/rosterhq/roster/blob/main/docs/scim.md",
-		"patch":            supported{false},
-		"bulk":             bulk{false, 0, 0},
-		"filter":           filter{false, 0},
-		"changePassword":   supported{false},
-		"sort":             supported{false},
-		"etag":             supported{false},
-		"authenticationSchemes": []scheme{
-			{Type: "oauthbearertoken", Name: "Bearer token", Description: "A directory token (scim_…) created for this directory.", Primary: true},
-			{Type: "httpbasic", Name: "HTTP Basic", Description: "An organization API key: public key (pk-org-…) as user name, secret key (sk-org-…) as password; acts on the organization's default directory."},
-		},
-		"meta": map[string]string{
-			"resourceType": "ServiceProviderConfig",
-			"location":     h.BaseURL + "/scim/v2/ServiceProviderConfig",
-		},
-	}
-	write(w, http.StatusOK, doc)
-}
+// Limits advertised in the ServiceProviderConfig and enforced.
+const (
+	MaxResults        = 1000
+	DefaultCount      = 100
+	MaxBulkOperations = 1000
+	MaxBulkPayload    = 1 << 20
+)
 
-// ListResponse is RFC 7644 section 3.4.2.
-type ListResponse struct {
-	Schemas      []string          `json:"schemas"`
-	TotalResults int               `json:"totalResults"`
-	StartIndex   int               `json:"startIndex"`
-	ItemsPerPage int               `json:"itemsPerPage"`
-	Resources    []json.RawMessage `json:"Resources"`
-}
-
-// ListUsers answers GET /Users for the authenticated directory.
-func (h *Handler) ListUsers(w http.ResponseWriter, r *http.Request) {
+// directory returns the authenticated directory of the request.
+func directory(r *http.Request) (*roster.Directory, auth.Principal, error) {
 	p := auth.PrincipalFrom(r.Context())
 	if p.Directory == nil {
-		WriteErrorStatus(w, http.StatusUnauthorized, "", "authentication required")
-		return
+		return nil, p, roster.E(roster.Unauthenticated, "authentication required")
 	}
-	write(w, http.StatusOK, ListResponse{
-		Schemas:    []string{ListResponseSchema},
-		StartIndex: 1,
-		Resources:  []json.RawMessage{},
-	})
+	return p.Directory, p, nil
+}
+
+// readBody reads a request body, already capped by the HTTP layer. A SCIM request is JSON:
+// application/scim+json or application/json (and no Content-Type at all is tolerated).
+func readBody(r *http.Request) ([]byte, error) {
+	if ct := strings.ToLower(r.Header.Get("Content-Type")); ct != "" && !strings.Contains(ct, "json") {
+		return nil, &ProtocolError{Status: http.StatusUnsupportedMediaType, Detail: "Content-Type must be application/scim+json or application/json"}
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &ProtocolError{Status: http.StatusRequestEntityTooLarge, ScimType: "tooMany", Detail: "the request body is too large"}
+		}
+		return nil, invalidSyntax("reading the request body failed")
+	}
+	return b, nil
+}
+
+// ifMatch reads If-Match as a version for compare-and-swap; 0 means unconditional.
+func ifMatch(r *http.Request) (int64, error) {
+	h := r.Header.Get("If-Match")
+	if h == "" {
+		return 0, nil
+	}
+	v, anyVersion, ok := parseETag(h)
+	if anyVersion {
+		return 0, nil
+	}
+	if !ok {
+		return 0, &ProtocolError{Status: http.StatusPreconditionFailed, Detail: "If-Match does not name a version of this resource"}
+	}
+	return v, nil
+}
+
+// notModified answers 304 when If-None-Match names the current version.
+func notModified(w http.ResponseWriter, r *http.Request, version int64) bool {
+	h := r.Header.Get("If-None-Match")
+	if h == "" {
+		return false
+	}
+	for _, part := range strings.Split(h, ",") {
+		v, anyVersion, ok := parseETag(part)
+		if anyVersion || (ok && v == version) {
+			w.Header().Set("ETag", etag(version))
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
 }

@@ -10,8 +10,8 @@ import (
 // organization and, for SCIM resources, by directory: a token sees only its directory.
 type SCIMReader interface {
 	GetSCIMUser(ctx context.Context, orgID, dirID, id string) (*roster.SCIMUser, error)
-	// FindSCIMUser finds a directory's user by userName (case-insensitive) or, when
-	// externalID is not empty, by externalId; NotFound when neither matches.
+	// FindSCIMUser finds a directory's user by userName (case-insensitive) when userName is
+	// not empty, else by externalId (a deactivated match first: externalId is not unique).
 	FindSCIMUser(ctx context.Context, orgID, dirID, userName, externalID string) (*roster.SCIMUser, error)
 	ListSCIMUsers(ctx context.Context, orgID, dirID string, q Query) (users []roster.SCIMUser, total int, err error)
 	// UserGroups returns, for each user id, the groups it is a direct member of.

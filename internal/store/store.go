@@ -38,6 +38,8 @@ type Reader interface {
 	ListAudit(ctx context.Context, orgID string, f AuditFilter) ([]roster.AuditRecord, string, error)
 
 	SCIMReader
+	// ListSCIMRequests returns a directory's newest logged requests first.
+	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
 
 // Tx is one transaction. Every write method records its audit entry, with the actor the
@@ -79,6 +81,9 @@ type Store interface {
 	// ExpiringCredentials lists credentials, across organizations, that expire before the
 	// given time and have not expired before now.
 	ExpiringCredentials(ctx context.Context, now, before time.Time) ([]Expiring, error)
+	// AppendSCIMRequests writes a batch of SCIM request-log entries, keeping the newest of
+	// each directory.
+	AppendSCIMRequests(ctx context.Context, entries []roster.SCIMRequest) error
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -94,7 +94,7 @@ func (t *txn) CreateSCIMGroup(ctx context.Context, g *roster.SCIMGroup, members 
 		g.ID, g.OrgID, g.DirectoryID, g.DisplayName, userNameKey(g.DisplayName), nullString(g.ExternalID), string(g.Resource), g.Version,
 		micros(t.now), micros(t.now)); err != nil {
 		if roster.KindOf(err) == roster.Conflict {
-			return roster.Wrap(roster.Conflict, err, "a group with this displayName or externalId already exists in this directory")
+			return roster.Wrap(roster.Conflict, err, "a group with this displayName already exists in this directory")
 		}
 		return err
 	}
@@ -118,7 +118,7 @@ func (t *txn) UpdateSCIMGroup(ctx context.Context, g *roster.SCIMGroup, ifVersio
 		micros(t.now), before.Version)
 	if err != nil {
 		if roster.KindOf(err) == roster.Conflict {
-			return roster.Wrap(roster.Conflict, err, "a group with this displayName or externalId already exists in this directory")
+			return roster.Wrap(roster.Conflict, err, "a group with this displayName already exists in this directory")
 		}
 		return err
 	}

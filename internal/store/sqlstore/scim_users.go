@@ -67,14 +67,21 @@ func (r reader) GetSCIMUser(ctx context.Context, orgID, dirID, id string) (*rost
 }
 
 func (r reader) FindSCIMUser(ctx context.Context, orgID, dirID, userName, externalID string) (*roster.SCIMUser, error) {
-	key := userNameKey(userName)
-	q := `SELECT ` + userCols + ` FROM scim_users u WHERE u.org_id = $1 AND u.directory_id = $2 AND (u.user_name_key = $3`
-	args := []any{orgID, dirID, key}
-	if externalID != "" {
-		q += ` OR u.external_id = $4`
-		args = append(args, externalID)
+	var q string
+	var args []any
+	switch {
+	case userName != "":
+		q = `SELECT ` + userCols + ` FROM scim_users u WHERE u.org_id = $1 AND u.directory_id = $2 AND u.user_name_key = $3`
+		args = []any{orgID, dirID, userNameKey(userName)}
+	case externalID != "":
+		// externalId is not unique (RFC 7643 section 3.1): a deactivated user comes first, as
+		// the one an identity provider is pushing again.
+		q = `SELECT ` + userCols + ` FROM scim_users u WHERE u.org_id = $1 AND u.directory_id = $2 AND u.external_id = $3
+			ORDER BY u.active, u.id LIMIT 1`
+		args = []any{orgID, dirID, externalID}
+	default:
+		return nil, roster.E(roster.NotFound, "user not found")
 	}
-	q += `) ORDER BY u.id LIMIT 1`
 	u, err := scanUser(r.q.QueryRowContext(ctx, q, args...))
 	if err != nil {
 		return nil, r.notFound(err, "user")
@@ -194,7 +201,7 @@ func (t *txn) CreateSCIMUser(ctx context.Context, u *roster.SCIMUser) error {
 		u.DisplayName, u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), u.Version,
 		micros(t.now), micros(t.now)); err != nil {
 		if roster.KindOf(err) == roster.Conflict {
-			return roster.Wrap(roster.Conflict, err, "a user with this userName or externalId already exists in this directory")
+			return roster.Wrap(roster.Conflict, err, "a user with this userName already exists in this directory")
 		}
 		return err
 	}
@@ -226,7 +233,7 @@ func (t *txn) UpdateSCIMUser(ctx context.Context, u *roster.SCIMUser, ifVersion 
 		u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), micros(t.now), u.MemberID, before.Version)
 	if err != nil {
 		if roster.KindOf(err) == roster.Conflict {
-			return roster.Wrap(roster.Conflict, err, "a user with this userName or externalId already exists in this directory")
+			return roster.Wrap(roster.Conflict, err, "a user with this userName already exists in this directory")
 		}
 		return err
 	}

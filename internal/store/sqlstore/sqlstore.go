@@ -287,3 +287,5 @@ func limit(n, def, max int) int {
 	}
 	return n
 }
+
+func microsDuration(us int64) time.Duration { return time.Duration(us) * time.Microsecond }

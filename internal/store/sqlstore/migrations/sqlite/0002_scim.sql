@@ -45,7 +45,9 @@ CREATE TABLE scim_users (
     updated_at    BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX scim_users_user_name ON scim_users (directory_id, user_name_key);
-CREATE UNIQUE INDEX scim_users_external_id ON scim_users (directory_id, external_id) WHERE external_id IS NOT NULL;
+-- externalId has no uniqueness in RFC 7643 (section 3.1): it identifies a returning user, and
+-- Microsoft's validator posts several users with one externalId.
+CREATE INDEX scim_users_external_id ON scim_users (directory_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX scim_users_page ON scim_users (directory_id, id);
 CREATE INDEX scim_users_user ON scim_users (user_id);
 
@@ -62,7 +64,7 @@ CREATE TABLE scim_groups (
     updated_at       BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX scim_groups_display_name ON scim_groups (directory_id, display_name_key);
-CREATE UNIQUE INDEX scim_groups_external_id ON scim_groups (directory_id, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX scim_groups_external_id ON scim_groups (directory_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX scim_groups_page ON scim_groups (directory_id, id);
 
 -- One row per membership: adding or removing one member of a group of 100,000 touches one row.

@@ -1,0 +1,158 @@
+package scim_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/rosterhq/roster/internal/roster"
+)
+
+func TestUserLifecycle(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		created := e.do("POST", "/Users", user("Ada.Lovelace@Example.com", "00u1")).must(t, 201, "create")
+		id := created.str("id")
+		if loc := created.header.Get("Location"); loc != e.url+"/scim/v2/Users/"+id {
+			t.Errorf("Location = %q", loc)
+		}
+		if created.header.Get("ETag") == "" || get(created.body, "meta", "version") != created.header.Get("ETag") {
+			t.Errorf("ETag %q and meta.version %v must agree", created.header.Get("ETag"), get(created.body, "meta", "version"))
+		}
+		if ct := created.header.Get("Content-Type"); ct != "application/scim+json; charset=utf-8" {
+			t.Errorf("Content-Type = %q", ct)
+		}
+
+		t.Run("userName is returned exactly as sent and matched case-insensitively", func(t *testing.T) {
+			if created.str("userName") != "Ada.Lovelace@Example.com" {
+				t.Errorf("userName = %q", created.str("userName"))
+			}
+			list := e.do("GET", `/Users?filter=userName+eq+"ada.lovelace@example.com"`, nil).must(t, 200, "filter")
+			if get(list.body, "totalResults") != jsonNum(1) || get(list.body, "Resources", 0, "id") != id {
+				t.Errorf("case-insensitive filter: %s", list.raw)
+			}
+		})
+		t.Run("duplicates are detected on userName regardless of case", func(t *testing.T) {
+			r := e.do("POST", "/Users", user("ADA.LOVELACE@example.com", "other")).must(t, 409, "same userName")
+			if r.str("scimType") != "uniqueness" || r.str("status") != "409" {
+				t.Errorf("409 body = %s", r.raw)
+			}
+		})
+		t.Run("duplicates are never detected on display fields", func(t *testing.T) {
+			u := user("grace@example.com", "00u2")
+			u["name"] = map[string]any{"givenName": "Ada", "familyName": "Lovelace"}
+			e.do("POST", "/Users", u).must(t, 201, "same name, other userName")
+		})
+		t.Run("the provisioned member gets the directory's default role", func(t *testing.T) {
+			m, err := e.st.GetMemberByEmail(context.Background(), e.orgID, "ada.lovelace@example.com")
+			if err != nil || m.Role != roster.RoleMember || m.Status != roster.MemberActive {
+				t.Fatalf("member = %+v, %v; want an active MEMBER", m, err)
+			}
+		})
+		t.Run("a userName change is an update, never a delete", func(t *testing.T) {
+			u := user("ada@newdomain.example", "00u1")
+			r := e.do("PUT", "/Users/"+id, u).must(t, 200, "rename")
+			if r.str("id") != id || r.str("userName") != "ada@newdomain.example" {
+				t.Errorf("PUT answered %s", r.raw)
+			}
+			m, err := e.st.GetMemberByEmail(context.Background(), e.orgID, "ada@newdomain.example")
+			if err != nil {
+				t.Fatalf("the member did not follow the new email: %v", err)
+			}
+			if _, err := e.st.GetMemberByEmail(context.Background(), e.orgID, "ada.lovelace@example.com"); err == nil {
+				t.Errorf("the old email still names a member")
+			}
+			_ = m
+		})
+		t.Run("active=false suspends the member at once and active=true restores it", func(t *testing.T) {
+			e.do("PATCH", "/Users/"+id, map[string]any{
+				"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+				"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}},
+			}).must(t, 200, "deactivate")
+			m, _ := e.st.GetMemberByEmail(context.Background(), e.orgID, "ada@newdomain.example")
+			if m == nil || m.Status != roster.MemberSuspended {
+				t.Fatalf("member after active=false: %+v", m)
+			}
+			e.do("PATCH", "/Users/"+id, map[string]any{
+				"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+				"Operations": []any{map[string]any{"op": "Replace", "path": "active", "value": "True"}},
+			}).must(t, 200, "reactivate")
+			m, _ = e.st.GetMemberByEmail(context.Background(), e.orgID, "ada@newdomain.example")
+			if m == nil || m.Status != roster.MemberActive {
+				t.Fatalf("member after active=true: %+v", m)
+			}
+		})
+		t.Run("a deactivated user pushed again is reactivated, not duplicated", func(t *testing.T) {
+			e.do("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`).must(t, 200, "deactivate")
+			again := e.do("POST", "/Users", user("ada@newdomain.example", "00u1")).must(t, 201, "re-push")
+			if again.str("id") != id || get(again.body, "active") != true {
+				t.Errorf("re-push created %s, want the same id %s reactivated", again.raw, id)
+			}
+			list := e.do("GET", `/Users?filter=externalId+eq+%2200u1%22`, nil).must(t, 200, "filter")
+			if get(list.body, "totalResults") != jsonNum(1) {
+				t.Errorf("after re-push: %s", list.raw)
+			}
+		})
+		t.Run("a deactivated user pushed again under a new userName is found by externalId", func(t *testing.T) {
+			e.do("PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"active","value":false}]}`).must(t, 200, "deactivate")
+			again := e.do("POST", "/Users", user("ada.l@newdomain.example", "00u1")).must(t, 201, "re-push renamed")
+			if again.str("id") != id || again.str("userName") != "ada.l@newdomain.example" {
+				t.Errorf("re-push under a new userName created %s, want %s reactivated and renamed", again.raw, id)
+			}
+			e.do("PUT", "/Users/"+id, user("ada@newdomain.example", "00u1")).must(t, 200, "rename back")
+		})
+		t.Run("DELETE removes the member and frees the email for provisioning again", func(t *testing.T) {
+			e.do("DELETE", "/Users/"+id, nil).must(t, 204, "delete")
+			e.do("GET", "/Users/"+id, nil).must(t, 404, "get after delete")
+			if _, err := e.st.GetMemberByEmail(context.Background(), e.orgID, "ada@newdomain.example"); err == nil {
+				t.Errorf("the deleted member still holds its email")
+			}
+			again := e.do("POST", "/Users", user("ada@newdomain.example", "00u1")).must(t, 201, "provision again")
+			if again.str("id") == id {
+				t.Errorf("a deleted user came back with its old id")
+			}
+		})
+	})
+}
+
+func jsonNum(n int) any { return jsonNumber(fmt.Sprint(n)) }
+
+func TestETagsGuardAgainstLostUpdates(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		c := e.do("POST", "/Users", user("etag@example.com", "")).must(t, 201, "create")
+		id, v1 := c.str("id"), c.header.Get("ETag")
+		e.do("GET", "/Users/"+id, nil, "If-None-Match", v1).must(t, http.StatusNotModified, "If-None-Match current")
+		u := user("etag@example.com", "")
+		u["displayName"] = "first"
+		r := e.do("PUT", "/Users/"+id, u, "If-Match", v1).must(t, 200, "PUT with current ETag")
+		v2 := r.header.Get("ETag")
+		if v2 == v1 {
+			t.Fatalf("the ETag did not change on a write")
+		}
+		u["displayName"] = "second"
+		e.do("PUT", "/Users/"+id, u, "If-Match", v1).must(t, 412, "PUT with a stale ETag")
+		e.do("PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"displayName","value":"x"}]}`, "If-Match", v1).must(t, 412, "PATCH with a stale ETag")
+		e.do("DELETE", "/Users/"+id, nil, "If-Match", v1).must(t, 412, "DELETE with a stale ETag")
+		e.do("GET", "/Users/"+id, nil, "If-None-Match", v1).must(t, 200, "If-None-Match stale")
+		e.do("DELETE", "/Users/"+id, nil, "If-Match", v2).must(t, 204, "DELETE with the current ETag")
+	})
+}
+
+func TestTenantsAndDirectoriesAreIsolated(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		id := e.do("POST", "/Users", user("iso@example.com", "")).must(t, 201, "create").str("id")
+		other, token, err := e.svc.CreateDirectory(context.Background(), roster.SystemActor("test"), e.orgID, "Other", roster.RoleNone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = other
+		o := *e
+		o.token = token
+		o.do("GET", "/Users/"+id, nil).must(t, 404, "another directory's user")
+		o.do("DELETE", "/Users/"+id, nil).must(t, 404, "deleting another directory's user")
+		if n := get(o.do("GET", "/Users", nil).must(t, 200, "list").body, "totalResults"); n != jsonNum(0) {
+			t.Errorf("another directory lists %v users", n)
+		}
+		e.do("GET", "/Users/"+id, nil).must(t, 200, "the user is still there")
+	})
+}

@@ -1,0 +1,353 @@
+package scim
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/scim/patch"
+	"github.com/rosterhq/roster/internal/scim/schema"
+	"github.com/rosterhq/roster/internal/store"
+)
+
+// CreateUser answers POST /Users (RFC 7644 section 3.3). A user that this directory had
+// deactivated and the identity provider pushes again (same userName, or same externalId under
+// a new userName) is reactivated, not duplicated; an active user with the same userName is a
+// uniqueness conflict.
+func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) error {
+	dir, p, err := directory(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	u, sentRoles, err := h.userFromBody(dir, body)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
+		existing, err := tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, u.UserName, "")
+		if errors.Is(err, store.ErrNotFound) && u.ExternalID != "" {
+			// The same person pushed again under a new userName, after a deactivation.
+			existing, err = tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, "", u.ExternalID)
+			if err == nil && existing.Active {
+				existing, err = nil, store.ErrNotFound
+			}
+		}
+		switch {
+		case err == nil && existing.Active:
+			return &ProtocolError{Status: http.StatusConflict, ScimType: "uniqueness",
+				Detail: "a user with this userName already exists in this directory (id " + existing.ID + ")"}
+		case err == nil:
+			u.ID, u.MemberID = existing.ID, existing.MemberID
+			if err := syncMember(r.Context(), tx, dir, u, sentRoles, false); err != nil {
+				return err
+			}
+			return tx.UpdateSCIMUser(r.Context(), u, 0)
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		if err := syncMember(r.Context(), tx, dir, u, sentRoles, true); err != nil {
+			return err
+		}
+		return tx.CreateSCIMUser(r.Context(), u)
+	})
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, u, status)
+}
+
+// userFromBody decodes and normalizes a User body into a SCIMUser of dir.
+func (h *Handler) userFromBody(dir *roster.Directory, body []byte) (*roster.SCIMUser, bool, error) {
+	d, err := decodeDoc(body)
+	if err != nil {
+		return nil, false, err
+	}
+	nd, err := normalize(schema.UserResource, d)
+	if err != nil {
+		return nil, false, err
+	}
+	u := &roster.SCIMUser{OrgID: dir.OrgID, DirectoryID: dir.ID}
+	if err := userFields(nd, u); err != nil {
+		return nil, false, err
+	}
+	_, sentRoles := nd["roles"]
+	if u.Resource, err = encodeDoc(nd); err != nil {
+		return nil, false, err
+	}
+	return u, sentRoles, nil
+}
+
+// GetUser answers GET /Users/{id}.
+func (h *Handler) GetUser(w http.ResponseWriter, r *http.Request) error {
+	dir, _, err := directory(r)
+	if err != nil {
+		return err
+	}
+	u, err := h.Store.GetSCIMUser(r.Context(), dir.OrgID, dir.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if notModified(w, r, u.Version) {
+		return nil
+	}
+	return h.writeUser(w, r, u, http.StatusOK)
+}
+
+// writeUser renders a user with its groups.
+func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, u *roster.SCIMUser, status int) error {
+	proj := parseProjection(r.URL.Query())
+	var groups []roster.GroupRef
+	if !proj.excludes("groups") {
+		g, err := h.Store.UserGroups(r.Context(), u.OrgID, u.DirectoryID, []string{u.ID})
+		if err != nil {
+			return err
+		}
+		groups = g[u.ID]
+	}
+	body, err := h.userJSON(u, groups, proj)
+	if err != nil {
+		return err
+	}
+	writeResource(w, status, body, u.Version, h.location("Users", u.ID))
+	return nil
+}
+
+// ReplaceUser answers PUT /Users/{id} (RFC 7644 section 3.5.1): the resource becomes the
+// body; a userName change is an update of the same user, never a delete.
+func (h *Handler) ReplaceUser(w http.ResponseWriter, r *http.Request) error {
+	dir, p, err := directory(r)
+	if err != nil {
+		return err
+	}
+	ifv, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	u, sentRoles, err := h.userFromBody(dir, body)
+	if err != nil {
+		return err
+	}
+	u.ID = r.PathValue("id")
+	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
+		cur, err := tx.GetSCIMUser(r.Context(), dir.OrgID, dir.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		u.MemberID = cur.MemberID
+		if err := syncMember(r.Context(), tx, dir, u, sentRoles, false); err != nil {
+			return err
+		}
+		return tx.UpdateSCIMUser(r.Context(), u, ifv)
+	})
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, u, http.StatusOK)
+}
+
+// PatchUser answers PATCH /Users/{id} (RFC 7644 section 3.5.2): all operations or none,
+// answered with the resource.
+func (h *Handler) PatchUser(w http.ResponseWriter, r *http.Request) error {
+	dir, p, err := directory(r)
+	if err != nil {
+		return err
+	}
+	ifv, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	ops, err := patch.Decode(body)
+	if err != nil {
+		return patchErr(err)
+	}
+	var u *roster.SCIMUser
+	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
+		cur, err := tx.GetSCIMUser(r.Context(), dir.OrgID, dir.ID, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if ifv != 0 && cur.Version != ifv {
+			return roster.E(roster.Stale, "user was modified: its version is %s", etag(cur.Version))
+		}
+		d, err := decodeDoc(cur.Resource)
+		if err != nil {
+			return err
+		}
+		d["id"] = cur.ID
+		if _, ok := d["active"]; !ok {
+			d["active"] = cur.Active
+		}
+		touched, err := patch.Apply(schema.UserResource, d, ops)
+		if err != nil {
+			return patchErr(err)
+		}
+		nd, err := normalize(schema.UserResource, d)
+		if err != nil {
+			return err
+		}
+		next := &roster.SCIMUser{ID: cur.ID, OrgID: cur.OrgID, DirectoryID: cur.DirectoryID, MemberID: cur.MemberID}
+		if err := userFields(nd, next); err != nil {
+			return err
+		}
+		if next.Resource, err = encodeDoc(nd); err != nil {
+			return err
+		}
+		if err := syncMember(r.Context(), tx, dir, next, touched["roles"], false); err != nil {
+			return err
+		}
+		if err := tx.UpdateSCIMUser(r.Context(), next, cur.Version); err != nil {
+			return err
+		}
+		u = next
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, u, http.StatusOK)
+}
+
+// patchErr maps a PATCH engine error to its SCIM error.
+func patchErr(err error) error {
+	var pe *patch.Error
+	if errors.As(err, &pe) {
+		return badRequest(pe.ScimType, pe.Detail)
+	}
+	return err
+}
+
+// DeleteUser answers DELETE /Users/{id}: the SCIM resource and the org membership go; the
+// member is soft-deleted with its email obfuscated, so the address can be provisioned again.
+func (h *Handler) DeleteUser(w http.ResponseWriter, r *http.Request) error {
+	dir, p, err := directory(r)
+	if err != nil {
+		return err
+	}
+	ifv, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
+		u, err := tx.DeleteSCIMUser(r.Context(), dir.OrgID, dir.ID, r.PathValue("id"), ifv)
+		if err != nil {
+			return err
+		}
+		err = tx.DeleteMember(r.Context(), dir.OrgID, u.MemberID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// syncMember provisions u into the organization (DESIGN.md section 5): it links or creates
+// the member, mirrors email, name and active, and applies the role rules.
+func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser, sentRoles, created bool) error {
+	email := roster.NormalizeEmail(u.Email)
+	if email == "" {
+		email = roster.NormalizeEmail(u.UserName)
+	}
+	name := u.DisplayName
+	if name == "" {
+		name = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+	}
+	status := roster.MemberActive
+	if !u.Active {
+		status = roster.MemberSuspended
+	}
+	explicit, hasExplicit := roleFromValues(u.Roles)
+	if u.MemberID != "" {
+		m, err := tx.GetMember(ctx, dir.OrgID, u.MemberID)
+		if err == nil && m.Status != roster.MemberDeleted {
+			m.Email, m.Name, m.Status = email, name, status
+			if err := tx.UpdateMember(ctx, m); err != nil {
+				if roster.KindOf(err) == roster.Conflict {
+					return &ProtocolError{Status: http.StatusConflict, ScimType: "uniqueness", Detail: "another member of this organization has the email " + email}
+				}
+				return err
+			}
+			if sentRoles && m.Role != roster.RoleOwner {
+				role := dir.DefaultRole
+				if hasExplicit {
+					role = explicit
+				}
+				return tx.SetOrgRole(ctx, dir.OrgID, m.ID, role)
+			}
+			return nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	role := dir.DefaultRole
+	if hasExplicit {
+		role = explicit
+	}
+	m, err := tx.GetMemberByEmail(ctx, dir.OrgID, email)
+	switch {
+	case err == nil:
+		// An existing member with this email is linked, not duplicated, and linking never
+		// lowers its role.
+		u.MemberID = m.ID
+		if m.Name == "" {
+			m.Name = name
+		}
+		m.Status = status
+		if err := tx.UpdateMember(ctx, m); err != nil {
+			return err
+		}
+		if role.Rank() > m.Role.Rank() {
+			return tx.SetOrgRole(ctx, dir.OrgID, m.ID, role)
+		}
+		return nil
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	nm := &roster.Member{OrgID: dir.OrgID, Email: email, Name: name, Status: status, Role: role}
+	if err := tx.CreateMember(ctx, nm); err != nil {
+		return err
+	}
+	u.MemberID = nm.ID
+	_ = created
+	return nil
+}
+
+// roleFromValues reads an org role from SCIM roles values (["MEMBER"] or [{"value":"MEMBER"}],
+// both normalized to values): the highest valid one, never OWNER (provisioning never makes
+// owners; OWNER is capped to ADMIN).
+func roleFromValues(values []string) (roster.Role, bool) {
+	best, found := roster.RoleNone, false
+	for _, v := range values {
+		r, err := roster.ParseRole(v)
+		if err != nil {
+			continue
+		}
+		if r == roster.RoleOwner {
+			r = roster.RoleAdmin
+		}
+		if !found || r.Rank() > best.Rank() {
+			best, found = r, true
+		}
+	}
+	return best, found
+}

@@ -190,7 +190,7 @@ func (h *Handler) PatchGroup(w http.ResponseWriter, r *http.Request) error {
 			members := make([]roster.GroupMember, len(a.Members))
 			ids := make([]string, len(a.Members))
 			for i, m := range a.Members {
-				members[i] = roster.GroupMember{Value: m.Value, Type: canonicalMemberType(m.Type)}
+				members[i] = roster.GroupMember{Value: m.Value, Type: canonicalMemberType(m.Type), Display: m.Display}
 				ids[i] = m.Value
 			}
 			switch a.Kind {

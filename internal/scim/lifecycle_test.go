@@ -93,9 +93,11 @@ func TestUserLifecycle(t *testing.T) {
 				t.Errorf("after re-push: %s", list.raw)
 			}
 		})
-		t.Run("a deactivated user pushed again under a new userName is found by externalId", func(t *testing.T) {
+		t.Run("a deactivated user pushed again under a new userName is found by externalId and email", func(t *testing.T) {
 			e.do("PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"active","value":false}]}`).must(t, 200, "deactivate")
-			again := e.do("POST", "/Users", user("ada.l@newdomain.example", "00u1")).must(t, 201, "re-push renamed")
+			renamed := user("ada.l@newdomain.example", "00u1")
+			renamed["emails"] = []any{map[string]any{"value": "ada@newdomain.example", "primary": true}}
+			again := e.do("POST", "/Users", renamed).must(t, 201, "re-push renamed")
 			if again.str("id") != id || again.str("userName") != "ada.l@newdomain.example" {
 				t.Errorf("re-push under a new userName created %s, want %s reactivated and renamed", again.raw, id)
 			}

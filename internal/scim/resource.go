@@ -362,7 +362,8 @@ func membersOf(v any) ([]roster.GroupMember, error) {
 		}
 		seen[val] = true
 		typ, _ := m["type"].(string)
-		out = append(out, roster.GroupMember{Value: val, Type: canonicalMemberType(typ)})
+		display, _ := m["display"].(string)
+		out = append(out, roster.GroupMember{Value: val, Type: canonicalMemberType(typ), Display: display})
 	}
 	return out, nil
 }

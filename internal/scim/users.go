@@ -13,8 +13,8 @@ import (
 )
 
 // CreateUser answers POST /Users (RFC 7644 section 3.3). A user that this directory had
-// deactivated and the identity provider pushes again (same userName, or same externalId under
-// a new userName) is reactivated, not duplicated; an active user with the same userName is a
+// deactivated and the identity provider pushes again (same userName, or same externalId and
+// email under a new userName) is reactivated, not duplicated; an active user with the same userName is a
 // uniqueness conflict.
 func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) error {
 	dir, p, err := directory(r)
@@ -34,8 +34,10 @@ func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) error {
 		existing, err := tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, u.UserName, "")
 		if errors.Is(err, store.ErrNotFound) && u.ExternalID != "" {
 			// The same person pushed again under a new userName, after a deactivation.
+			// externalId alone is not enough (it is not unique, and validators reuse one):
+			// the primary email must agree too.
 			existing, err = tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, "", u.ExternalID)
-			if err == nil && existing.Active {
+			if err == nil && (existing.Active || u.Email == "" || roster.NormalizeEmail(existing.Email) != roster.NormalizeEmail(u.Email)) {
 				existing, err = nil, store.ErrNotFound
 			}
 		}

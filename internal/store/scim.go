@@ -35,13 +35,14 @@ type SCIMWriter interface {
 	UpdateSCIMUser(ctx context.Context, u *roster.SCIMUser, ifVersion int64) error
 	DeleteSCIMUser(ctx context.Context, orgID, dirID, id string, ifVersion int64) (*roster.SCIMUser, error)
 
-	// CreateSCIMGroup creates a group with its initial members; unknown member ids are
-	// Invalid.
+	// CreateSCIMGroup creates a group with its initial members. Member ids that are not a
+	// user or group of the directory are skipped (as in AddGroupMembers).
 	CreateSCIMGroup(ctx context.Context, g *roster.SCIMGroup, members []roster.GroupMember) error
 	// UpdateSCIMGroup writes the group's attributes (not its members) and bumps its version.
 	UpdateSCIMGroup(ctx context.Context, g *roster.SCIMGroup, ifVersion int64) error
 	// AddGroupMembers adds members that are not yet there (adding a present one is a no-op,
-	// as identity providers resend them); RemoveGroupMembers removes the given ids; with
+	// as identity providers resend them; an id that is not a user or group of the directory
+	// is skipped, so nothing dangling is stored); RemoveGroupMembers removes the given ids; with
 	// all set, it removes every member. Neither touches the other rows of the group. Both
 	// return how many rows changed; the caller bumps the version with TouchSCIMGroup.
 	AddGroupMembers(ctx context.Context, orgID, dirID, groupID string, members []roster.GroupMember) (int, error)

@@ -15,7 +15,7 @@ type MemberAction struct {
 }
 
 // Member is a member reference: the id of a user or group, and optionally its type.
-type Member struct{ Value, Type string }
+type Member struct{ Value, Type, Display string }
 
 // SplitMembers takes every operation on "members" out of ops, in order, and returns them as
 // member actions; the other operations are returned for Apply.
@@ -112,7 +112,11 @@ func members(v any) ([]Member, error) {
 				return nil, errf("invalidValue", "each member needs a value (the id of a user or group)")
 			}
 			typ, _ := x[findKey(x, "type")].(string)
-			out = append(out, Member{Value: val, Type: typ})
+			display, _ := x[findKey(x, "display")].(string)
+			if display == "" {
+				display, _ = x[findKey(x, "displayName")].(string)
+			}
+			out = append(out, Member{Value: val, Type: typ, Display: display})
 		default:
 			return nil, errf("invalidValue", "members must be a list of {\"value\": id}")
 		}

@@ -62,7 +62,8 @@ func (r reader) ListSCIMGroups(ctx context.Context, orgID, dirID string, q store
 }
 
 func (r reader) GroupMembers(ctx context.Context, orgID, dirID, groupID string) ([]roster.GroupMember, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT gm.member_id, gm.member_type, COALESCE(u.display_name, u.user_name, g.display_name, '')
+	rows, err := r.q.QueryContext(ctx, `SELECT gm.member_id, gm.member_type,
+		COALESCE(NULLIF(gm.display, ''), NULLIF(u.display_name, ''), u.user_name, g.display_name, '')
 		FROM scim_group_members gm
 		LEFT JOIN scim_users u ON gm.member_type = 'User' AND u.id = gm.member_id
 		LEFT JOIN scim_groups g ON gm.member_type = 'Group' AND g.id = gm.member_id
@@ -153,6 +154,11 @@ func (t *txn) AddGroupMembers(ctx context.Context, orgID, dirID, groupID string,
 	added := 0
 	for _, m := range members {
 		typ, err := t.memberType(ctx, orgID, dirID, m.Value)
+		if roster.KindOf(err) == roster.Invalid {
+			// A member that is not a user or group of this directory is skipped: nothing
+			// dangling is stored, and identity providers that send placeholders go on.
+			continue
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -162,8 +168,8 @@ func (t *txn) AddGroupMembers(ctx context.Context, orgID, dirID, groupID string,
 		if typ == "Group" && m.Value == groupID {
 			return 0, roster.E(roster.Invalid, "a group cannot be a member of itself")
 		}
-		res, err := t.exec(ctx, `INSERT INTO scim_group_members (group_id, member_id, member_type, directory_id) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (group_id, member_id) DO NOTHING`, groupID, m.Value, typ, dirID)
+		res, err := t.exec(ctx, `INSERT INTO scim_group_members (group_id, member_id, member_type, directory_id, display) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (group_id, member_id) DO NOTHING`, groupID, m.Value, typ, dirID, m.Display)
 		if err != nil {
 			return 0, err
 		}

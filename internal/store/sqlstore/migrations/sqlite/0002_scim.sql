@@ -73,6 +73,7 @@ CREATE TABLE scim_group_members (
     member_id    TEXT NOT NULL,
     member_type  TEXT NOT NULL,
     directory_id TEXT NOT NULL,
+    display      TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (group_id, member_id)
 ) WITHOUT ROWID;
 CREATE INDEX scim_group_members_member ON scim_group_members (member_id);

@@ -19,7 +19,8 @@ import (
 
 // env is a Roster server on a fresh database with one organization and one directory.
 type env struct {
-	t     *testing.T
+	t       testing.TB
+	handler http.Handler
 	url   string
 	token string
 	st    store.Store
@@ -34,7 +35,12 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, newEnv(t, sqltest.Postgres(t))) })
 }
 
-func newEnv(t *testing.T, st store.Store) *env {
+func newEnv(t *testing.T, st store.Store) *env { return newEnvOn(t, st) }
+
+// newEnvTB makes an env on SQLite for a benchmark.
+func newEnvTB(b *testing.B) *env { return newEnvOn(b, sqltest.SQLite(b)) }
+
+func newEnvOn(t testing.TB, st store.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	svc := auth.NewService(st, auth.Config{})
@@ -47,9 +53,10 @@ func newEnv(t *testing.T, st store.Store) *env {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(nil)
-	srv.Config.Handler = httpapi.NewServer(httpapi.Deps{Store: st, Auth: svc, BaseURL: srv.URL})
+	h := httpapi.NewServer(httpapi.Deps{Store: st, Auth: svc, BaseURL: srv.URL})
+	srv.Config.Handler = h
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, token: token, st: st, orgID: org.ID, dir: dir, svc: svc}
+	return &env{t: t, handler: h, url: srv.URL, token: token, st: st, orgID: org.ID, dir: dir, svc: svc}
 }
 
 // resp is one answer.

@@ -99,21 +99,22 @@ func (b *batcher) run(batch []*writeReq) {
 		return
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
+	bq := &batchQuerier{tx: sqltx, stmts: map[string]*sql.Stmt{}}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i].err = err
 			continue
 		}
-		if _, err := sqltx.Exec("SAVEPOINT roster_tx"); err != nil {
+		if _, err := bq.ExecContext(context.Background(), "SAVEPOINT roster_tx"); err != nil {
 			results[i].err = s.d.translate(err)
 			continue
 		}
-		t := &txn{reader: reader{q: detached{sqltx}, d: s.d}, actor: r.actor, meta: roster.RequestMetaFrom(r.ctx), now: now}
+		t := &txn{reader: reader{q: detached{bq}, d: s.d}, actor: r.actor, meta: roster.RequestMetaFrom(r.ctx), now: now}
 		results[i] = runFn(r.fn, t)
 		if results[i].err != nil || results[i].panic != nil {
-			_, _ = sqltx.Exec("ROLLBACK TO roster_tx")
+			_, _ = bq.ExecContext(context.Background(), "ROLLBACK TO roster_tx")
 		}
-		if _, err := sqltx.Exec("RELEASE roster_tx"); err != nil && results[i].err == nil {
+		if _, err := bq.ExecContext(context.Background(), "RELEASE roster_tx"); err != nil && results[i].err == nil {
 			results[i].err = s.d.translate(err)
 		}
 		ok[i] = results[i].err == nil && results[i].panic == nil
@@ -146,7 +147,7 @@ func runFn(fn func(store.Tx) error, t *txn) (res writeRes) {
 // SQLite rolls back the whole transaction when a statement is interrupted, which would fail
 // every other transaction of the batch. A cancelled caller is skipped before it starts
 // instead.
-type detached struct{ tx *sql.Tx }
+type detached struct{ tx querier }
 
 func (d detached) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return d.tx.ExecContext(context.WithoutCancel(ctx), q, args...)
@@ -158,4 +159,47 @@ func (d detached) QueryContext(ctx context.Context, q string, args ...any) (*sql
 
 func (d detached) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	return d.tx.QueryRowContext(context.WithoutCancel(ctx), q, args...)
+}
+
+// batchQuerier prepares each statement once per batch: a group commit of N creates parses
+// its handful of statements once instead of N times.
+type batchQuerier struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (q *batchQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := q.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := q.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	q.stmts[query] = s
+	return s, nil
+}
+
+func (q *batchQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := q.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+func (q *batchQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, err := q.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+func (q *batchQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	s, err := q.stmt(ctx, query)
+	if err != nil {
+		return q.tx.QueryRowContext(ctx, query, args...) // reports the same error on Scan
+	}
+	return s.QueryRowContext(ctx, args...)
 }

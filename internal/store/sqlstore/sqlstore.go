@@ -39,6 +39,8 @@ type Store struct {
 	now func() time.Time
 	// batch is the group-commit writer (SQLite only).
 	batch *batcher
+	// rc caches prepared statements of the read pool (SQLite only).
+	rc *stmtCache
 	reader
 }
 
@@ -78,6 +80,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if s.d.name() == "sqlite" {
+		s.rc = &stmtCache{db: s.r}
+		s.reader = reader{q: cachedDB{db: s.r, c: s.rc}, d: s.d}
 		s.batch = newBatcher(s)
 	}
 	return s, nil
@@ -134,6 +138,9 @@ func (s *Store) Close() error {
 	if s.batch != nil {
 		s.batch.stop()
 		s.batch = nil
+	}
+	if s.rc != nil {
+		s.rc.close()
 	}
 	err := s.w.Close()
 	if s.r != s.w {

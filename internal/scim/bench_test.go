@@ -1,0 +1,93 @@
+package scim_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+)
+
+// benchEnv is an env whose requests go straight to the handler, without a socket.
+func benchEnv(b *testing.B) (*env, http.Handler) {
+	e := newEnvTB(b)
+	return e, e.handler
+}
+
+func benchDo(b *testing.B, h http.Handler, token, method, path string, body []byte) int {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	_, _ = io.Copy(io.Discard, rec.Body)
+	return rec.Code
+}
+
+func seedUsers(b *testing.B, e *env, h http.Handler, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		body, _ := json.Marshal(user(fmt.Sprintf("seed-%d@example.com", i), fmt.Sprintf("ext-%d", i)))
+		req := httptest.NewRequest("POST", "/scim/v2/Users", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out struct{ ID string }
+		_ = json.Unmarshal(rec.Body.Bytes(), &out)
+		ids[i] = out.ID
+	}
+	return ids
+}
+
+func BenchmarkGetUser(b *testing.B) {
+	e, h := benchEnv(b)
+	ids := seedUsers(b, e, h, 1000)
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if code := benchDo(b, h, e.token, "GET", "/scim/v2/Users/"+ids[i%int64(len(ids))], nil); code != 200 {
+				b.Fatalf("status %d", code)
+			}
+		}
+	})
+}
+
+func BenchmarkFilterUserName(b *testing.B) {
+	e, h := benchEnv(b)
+	seedUsers(b, e, h, 1000)
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1) % 1000
+			path := fmt.Sprintf("/scim/v2/Users?filter=userName+eq+%%22seed-%d@example.com%%22", i)
+			if code := benchDo(b, h, e.token, "GET", path, nil); code != 200 {
+				b.Fatalf("status %d", code)
+			}
+		}
+	})
+}
+
+func BenchmarkCreateUser(b *testing.B) {
+	e, h := benchEnv(b)
+	var n atomic.Int64
+	b.SetParallelism(8) // 16 concurrent writers on 2 cores, as the identity providers' pushes
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			body, _ := json.Marshal(user(fmt.Sprintf("new-%d@example.com", i), fmt.Sprintf("x-%d", i)))
+			if code := benchDo(b, h, e.token, "POST", "/scim/v2/Users", body); code != 201 {
+				b.Fatalf("status %d", code)
+			}
+		}
+	})
+}

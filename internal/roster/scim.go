@@ -27,7 +27,9 @@ type SCIMUser struct {
 	// Roles are the values of the resource's roles attribute, as sent.
 	Roles []string
 	// Resource is the stored document without id, meta, groups and password.
-	Resource  json.RawMessage
+	Resource json.RawMessage
+	// Groups are the groups the user is a direct member of, read with the user.
+	Groups    []GroupRef
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time

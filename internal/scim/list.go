@@ -203,19 +203,9 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, p listParams
 		users = users[:p.count]
 		next = base64.RawURLEncoding.EncodeToString([]byte(users[len(users)-1].ID))
 	}
-	groups := map[string][]roster.GroupRef{}
-	if len(users) > 0 && !p.proj.excludes("groups") {
-		ids := make([]string, len(users))
-		for i := range users {
-			ids[i] = users[i].ID
-		}
-		if groups, err = h.Store.UserGroups(r.Context(), dir.OrgID, dir.ID, ids); err != nil {
-			return err
-		}
-	}
 	out := make([]json.RawMessage, 0, len(users))
 	for i := range users {
-		b, err := h.userJSON(&users[i], groups[users[i].ID], p.proj)
+		b, err := h.userJSON(&users[i], users[i].Groups, p.proj)
 		if err != nil {
 			return err
 		}

@@ -118,7 +118,7 @@ func (h *Handler) userJSON(u *roster.SCIMUser, groups []roster.GroupRef, p proje
 // groupJSON renders a group with its members, projected as the request asks.
 func (h *Handler) groupJSON(g *roster.SCIMGroup, members []roster.GroupMember, p projection) ([]byte, error) {
 	var mv any
-	if members != nil {
+	if len(members) > 0 { // an empty multi-valued attribute is unassigned: left out
 		list := make([]map[string]string, len(members))
 		for i, x := range members {
 			e := map[string]string{"value": x.Value, "type": x.Type, "$ref": h.location(x.Type+"s", x.Value)}

@@ -105,15 +105,15 @@ func (h *Handler) GetUser(w http.ResponseWriter, r *http.Request) error {
 // writeUser renders a user with its groups.
 func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, u *roster.SCIMUser, status int) error {
 	proj := parseProjection(r.URL.Query())
-	var groups []roster.GroupRef
-	if !proj.excludes("groups") {
+	if u.Groups == nil && u.Version > 0 {
+		// A user just written: its groups are read once more.
 		g, err := h.Store.UserGroups(r.Context(), u.OrgID, u.DirectoryID, []string{u.ID})
 		if err != nil {
 			return err
 		}
-		groups = g[u.ID]
+		u.Groups = g[u.ID]
 	}
-	body, err := h.userJSON(u, groups, proj)
+	body, err := h.userJSON(u, u.Groups, proj)
 	if err != nil {
 		return err
 	}

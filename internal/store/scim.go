@@ -9,10 +9,12 @@ import (
 // SCIMReader reads SCIM resources and organization members. Every method is scoped by
 // organization and, for SCIM resources, by directory: a token sees only its directory.
 type SCIMReader interface {
+	// GetSCIMUser reads a user with its groups.
 	GetSCIMUser(ctx context.Context, orgID, dirID, id string) (*roster.SCIMUser, error)
 	// FindSCIMUser finds a directory's user by userName (case-insensitive) when userName is
 	// not empty, else by externalId (a deactivated match first: externalId is not unique).
 	FindSCIMUser(ctx context.Context, orgID, dirID, userName, externalID string) (*roster.SCIMUser, error)
+	// ListSCIMUsers reads a page of users, each with its groups.
 	ListSCIMUsers(ctx context.Context, orgID, dirID string, q Query) (users []roster.SCIMUser, total int, err error)
 	// UserGroups returns, for each user id, the groups it is a direct member of.
 	UserGroups(ctx context.Context, orgID, dirID string, userIDs []string) (map[string][]roster.GroupRef, error)

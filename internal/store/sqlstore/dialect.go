@@ -28,4 +28,5 @@ type dialect interface {
 	jsonBool(v bool) any                                           // a boolean as jsonText yields it
 	jsonNumber(x string) string                                    // a jsonText expression as a number
 	strpos(haystack, needle string) string                         // 1-based position or 0
+	userGroups(alias string) string                                // a JSON array of the user's groups
 }

@@ -99,3 +99,8 @@ func (postgresDialect) jsonNumber(x string) string {
 }
 
 func (postgresDialect) strpos(h, n string) string { return "strpos(" + h + ", " + n + ")" }
+
+func (postgresDialect) userGroups(alias string) string {
+	return `(SELECT COALESCE(json_agg(json_build_object('value', g.id, 'display', g.display_name) ORDER BY g.display_name_key, g.id), '[]')::text
+		FROM scim_group_members gm JOIN scim_groups g ON g.id = gm.group_id WHERE gm.member_id = ` + alias + `.id)`
+}

@@ -22,10 +22,14 @@ func (s *Store) AppendSCIMRequests(ctx context.Context, entries []roster.SCIMReq
 	}
 	defer tx.Rollback()
 	dirs := map[string]bool{}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO scim_request_log (id, org_id, directory_id, at, method, path, status, scim_type, detail, latency_us, request_id)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 WHERE EXISTS (SELECT 1 FROM scim_directories WHERE id = $3)`)
+	if err != nil {
+		return s.d.translate(err)
+	}
+	defer ins.Close()
 	for _, e := range entries {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO scim_request_log (id, org_id, directory_id, at, method, path, status, scim_type, detail, latency_us, request_id)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 WHERE EXISTS (SELECT 1 FROM scim_directories WHERE id = $3)`,
-			roster.NewID(), e.OrgID, e.DirectoryID, micros(e.At), e.Method, e.Path, e.Status, e.ScimType, e.Detail,
+		if _, err := ins.ExecContext(ctx, roster.NewID(), e.OrgID, e.DirectoryID, micros(e.At), e.Method, e.Path, e.Status, e.ScimType, e.Detail,
 			e.Latency.Microseconds(), e.RequestID); err != nil {
 			return s.d.translate(err)
 		}

@@ -13,14 +13,33 @@ import (
 const userCols = `u.id, u.org_id, u.directory_id, u.user_id, u.user_name, u.external_id, u.active, u.display_name,
 	u.given_name, u.family_name, u.email, u.roles, u.resource, u.version, u.created_at, u.updated_at`
 
+// userColsWithGroups adds the user's groups, read in the same statement.
+func (r reader) userColsWithGroups() string { return userCols + `, ` + r.d.userGroups("u") }
+
 func scanUser(sc interface{ Scan(...any) error }) (*roster.SCIMUser, error) {
+	return scanUserRow(sc, false)
+}
+
+func scanUserRow(sc interface{ Scan(...any) error }, withGroups bool) (*roster.SCIMUser, error) {
 	var u roster.SCIMUser
 	var ext sql.NullString
-	var roles, res string
+	var roles, res, groups string
 	var created, updated int64
-	if err := sc.Scan(&u.ID, &u.OrgID, &u.DirectoryID, &u.MemberID, &u.UserName, &ext, &u.Active, &u.DisplayName,
-		&u.GivenName, &u.FamilyName, &u.Email, &roles, &res, &u.Version, &created, &updated); err != nil {
+	dest := []any{&u.ID, &u.OrgID, &u.DirectoryID, &u.MemberID, &u.UserName, &ext, &u.Active, &u.DisplayName,
+		&u.GivenName, &u.FamilyName, &u.Email, &roles, &res, &u.Version, &created, &updated}
+	if withGroups {
+		dest = append(dest, &groups)
+	}
+	if err := sc.Scan(dest...); err != nil {
 		return nil, err
+	}
+	if withGroups {
+		u.Groups = []roster.GroupRef{}
+	}
+	if groups != "" && groups != "[]" {
+		if err := json.Unmarshal([]byte(groups), &u.Groups); err != nil {
+			return nil, fmt.Errorf("stored groups: %w", err)
+		}
 	}
 	u.ExternalID = ext.String
 	if roles != "" && roles != "[]" {
@@ -58,8 +77,8 @@ func userAudit(u *roster.SCIMUser) any {
 }
 
 func (r reader) GetSCIMUser(ctx context.Context, orgID, dirID, id string) (*roster.SCIMUser, error) {
-	u, err := scanUser(r.q.QueryRowContext(ctx, `SELECT `+userCols+` FROM scim_users u WHERE u.id = $1 AND u.org_id = $2 AND u.directory_id = $3`,
-		id, orgID, dirID))
+	u, err := scanUserRow(r.q.QueryRowContext(ctx, `SELECT `+r.userColsWithGroups()+` FROM scim_users u WHERE u.id = $1 AND u.org_id = $2 AND u.directory_id = $3`,
+		id, orgID, dirID), true)
 	if err != nil {
 		return nil, r.notFound(err, "user")
 	}
@@ -144,8 +163,8 @@ func (r reader) ListSCIMUsers(ctx context.Context, orgID, dirID string, q store.
 		return nil, 0, err
 	}
 	out := []roster.SCIMUser{}
-	total, err := r.page(ctx, b, userCols, "u", from, q, func(rows *sql.Rows) error {
-		u, err := scanUser(rows)
+	total, err := r.page(ctx, b, r.userColsWithGroups(), "u", from, q, func(rows *sql.Rows) error {
+		u, err := scanUserRow(rows, true)
 		if err == nil {
 			out = append(out, *u)
 		}

@@ -149,3 +149,9 @@ func (sqliteDialect) jsonBool(v bool) any {
 func (sqliteDialect) jsonNumber(x string) string { return x }
 
 func (sqliteDialect) strpos(h, n string) string { return "instr(" + h + ", " + n + ")" }
+
+func (sqliteDialect) userGroups(alias string) string {
+	return `(SELECT json_group_array(json_object('value', g.id, 'display', g.display_name)) FROM (
+		SELECT g.id, g.display_name FROM scim_group_members gm JOIN scim_groups g ON g.id = gm.group_id
+		WHERE gm.member_id = ` + alias + `.id ORDER BY g.display_name_key, g.id) g)`
+}

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-
 )
 
 // benchEnv is an env whose requests go straight to the handler, without a socket.

@@ -21,12 +21,12 @@ import (
 type env struct {
 	t       testing.TB
 	handler http.Handler
-	url   string
-	token string
-	st    store.Store
-	orgID string
-	dir   *roster.Directory
-	svc   *auth.Service
+	url     string
+	token   string
+	st      store.Store
+	orgID   string
+	dir     *roster.Directory
+	svc     *auth.Service
 }
 
 // backends runs fn on SQLite and, when ROSTER_TEST_POSTGRES is set, on PostgreSQL.

@@ -50,13 +50,14 @@ func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) error {
 			if err := syncMember(r.Context(), tx, dir, u, sentRoles, false); err != nil {
 				return err
 			}
-			return tx.UpdateSCIMUser(r.Context(), u, 0)
+			return tx.UpdateSCIMUser(r.Context(), existing, u)
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
 		if err := syncMember(r.Context(), tx, dir, u, sentRoles, true); err != nil {
 			return err
 		}
+		u.Groups = []roster.GroupRef{} // a new user is in no group yet
 		return tx.CreateSCIMUser(r.Context(), u)
 	})
 	if err != nil {
@@ -146,11 +147,14 @@ func (h *Handler) ReplaceUser(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		u.MemberID = cur.MemberID
+		if ifv != 0 && cur.Version != ifv {
+			return roster.E(roster.Stale, "user was modified: its version is %s", etag(cur.Version))
+		}
+		u.MemberID, u.Groups = cur.MemberID, cur.Groups
 		if err := syncMember(r.Context(), tx, dir, u, sentRoles, false); err != nil {
 			return err
 		}
-		return tx.UpdateSCIMUser(r.Context(), u, ifv)
+		return tx.UpdateSCIMUser(r.Context(), cur, u)
 	})
 	if err != nil {
 		return err
@@ -202,7 +206,7 @@ func (h *Handler) PatchUser(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		next := &roster.SCIMUser{ID: cur.ID, OrgID: cur.OrgID, DirectoryID: cur.DirectoryID, MemberID: cur.MemberID}
+		next := &roster.SCIMUser{ID: cur.ID, OrgID: cur.OrgID, DirectoryID: cur.DirectoryID, MemberID: cur.MemberID, Groups: cur.Groups}
 		if err := userFields(nd, next); err != nil {
 			return err
 		}
@@ -212,7 +216,7 @@ func (h *Handler) PatchUser(w http.ResponseWriter, r *http.Request) error {
 		if err := syncMember(r.Context(), tx, dir, next, touched["roles"], false); err != nil {
 			return err
 		}
-		if err := tx.UpdateSCIMUser(r.Context(), next, cur.Version); err != nil {
+		if err := tx.UpdateSCIMUser(r.Context(), cur, next); err != nil {
 			return err
 		}
 		u = next
@@ -281,8 +285,9 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 	if u.MemberID != "" {
 		m, err := tx.GetMember(ctx, dir.OrgID, u.MemberID)
 		if err == nil && m.Status != roster.MemberDeleted {
-			m.Email, m.Name, m.Status = email, name, status
-			if err := tx.UpdateMember(ctx, m); err != nil {
+			next := *m
+			next.Email, next.Name, next.Status = email, name, status
+			if err := tx.UpdateMember(ctx, m, &next); err != nil {
 				if roster.KindOf(err) == roster.Conflict {
 					return &ProtocolError{Status: http.StatusConflict, ScimType: "uniqueness", Detail: "another member of this organization has the email " + email}
 				}
@@ -311,11 +316,12 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 		// An existing member with this email is linked, not duplicated, and linking never
 		// lowers its role.
 		u.MemberID = m.ID
-		if m.Name == "" {
-			m.Name = name
+		next := *m
+		if next.Name == "" {
+			next.Name = name
 		}
-		m.Status = status
-		if err := tx.UpdateMember(ctx, m); err != nil {
+		next.Status = status
+		if err := tx.UpdateMember(ctx, m, &next); err != nil {
 			return err
 		}
 		if role.Rank() > m.Role.Rank() {

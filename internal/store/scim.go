@@ -34,7 +34,9 @@ type SCIMReader interface {
 // mismatch answers ErrStale without writing.
 type SCIMWriter interface {
 	CreateSCIMUser(ctx context.Context, u *roster.SCIMUser) error
-	UpdateSCIMUser(ctx context.Context, u *roster.SCIMUser, ifVersion int64) error
+	// UpdateSCIMUser writes next over cur, the version the caller read in this transaction:
+	// compare-and-swap on cur.Version, so a concurrent write in between answers ErrStale.
+	UpdateSCIMUser(ctx context.Context, cur, next *roster.SCIMUser) error
 	DeleteSCIMUser(ctx context.Context, orgID, dirID, id string, ifVersion int64) (*roster.SCIMUser, error)
 
 	// CreateSCIMGroup creates a group with its initial members. Member ids that are not a
@@ -54,8 +56,9 @@ type SCIMWriter interface {
 	DeleteSCIMGroup(ctx context.Context, orgID, dirID, id string, ifVersion int64) error
 
 	CreateMember(ctx context.Context, m *roster.Member) error
-	// UpdateMember writes a member's email, name and status.
-	UpdateMember(ctx context.Context, m *roster.Member) error
+	// UpdateMember writes a member's email, name and status over cur, the member as the
+	// caller read it in this transaction; nothing is written when nothing changed.
+	UpdateMember(ctx context.Context, cur, next *roster.Member) error
 	// SetOrgRole sets a member's organization role.
 	SetOrgRole(ctx context.Context, orgID, memberID string, role roster.Role) error
 	// DeleteMember removes the org membership and soft-deletes the member, obfuscating its

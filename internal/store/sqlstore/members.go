@@ -59,11 +59,8 @@ func (t *txn) CreateMember(ctx context.Context, m *roster.Member) error {
 	return t.record(ctx, m.OrgID, "membership.created", roster.Target{Type: "member", ID: m.ID}, nil, m)
 }
 
-func (t *txn) UpdateMember(ctx context.Context, m *roster.Member) error {
-	before, err := t.GetMember(ctx, m.OrgID, m.ID)
-	if err != nil {
-		return err
-	}
+func (t *txn) UpdateMember(ctx context.Context, before, m *roster.Member) error {
+	m.ID, m.OrgID = before.ID, before.OrgID
 	m.Email = roster.NormalizeEmail(m.Email)
 	if before.Email == m.Email && before.Name == m.Name && before.Status == m.Status {
 		*m = *before

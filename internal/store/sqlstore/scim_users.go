@@ -237,19 +237,12 @@ func (t *txn) staleOrMissing(ctx context.Context, table, what, orgID, dirID, id 
 	return roster.E(roster.Stale, "%s was modified: its version is W/\"%d\"", what, v)
 }
 
-func (t *txn) UpdateSCIMUser(ctx context.Context, u *roster.SCIMUser, ifVersion int64) error {
-	before, err := t.GetSCIMUser(ctx, u.OrgID, u.DirectoryID, u.ID)
-	if err != nil {
-		return err
-	}
-	if ifVersion != 0 && before.Version != ifVersion {
-		return roster.E(roster.Stale, "user was modified: its version is W/\"%d\"", before.Version)
-	}
+func (t *txn) UpdateSCIMUser(ctx context.Context, cur, u *roster.SCIMUser) error {
 	res, err := t.exec(ctx, `UPDATE scim_users SET user_name = $4, user_name_key = $5, external_id = $6, active = $7, display_name = $8,
 		given_name = $9, family_name = $10, email = $11, roles = $12, resource = $13, version = version + 1, updated_at = $14, user_id = $15
 		WHERE id = $1 AND org_id = $2 AND directory_id = $3 AND version = $16`,
-		u.ID, u.OrgID, u.DirectoryID, u.UserName, userNameKey(u.UserName), nullString(u.ExternalID), u.Active, u.DisplayName,
-		u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), micros(t.now), u.MemberID, before.Version)
+		cur.ID, cur.OrgID, cur.DirectoryID, u.UserName, userNameKey(u.UserName), nullString(u.ExternalID), u.Active, u.DisplayName,
+		u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), micros(t.now), u.MemberID, cur.Version)
 	if err != nil {
 		if roster.KindOf(err) == roster.Conflict {
 			return roster.Wrap(roster.Conflict, err, "a user with this userName already exists in this directory")
@@ -257,10 +250,11 @@ func (t *txn) UpdateSCIMUser(ctx context.Context, u *roster.SCIMUser, ifVersion 
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return t.staleOrMissing(ctx, "scim_users", "user", u.OrgID, u.DirectoryID, u.ID)
+		return t.staleOrMissing(ctx, "scim_users", "user", cur.OrgID, cur.DirectoryID, cur.ID)
 	}
-	u.Version, u.CreatedAt, u.UpdatedAt = before.Version+1, before.CreatedAt, t.now
-	return t.record(ctx, u.OrgID, "user.updated", roster.Target{Type: "scim_user", ID: u.ID}, userAudit(before), userAudit(u))
+	u.ID, u.OrgID, u.DirectoryID = cur.ID, cur.OrgID, cur.DirectoryID
+	u.Version, u.CreatedAt, u.UpdatedAt = cur.Version+1, cur.CreatedAt, t.now
+	return t.record(ctx, u.OrgID, "user.updated", roster.Target{Type: "scim_user", ID: u.ID}, userAudit(cur), userAudit(u))
 }
 
 func (t *txn) DeleteSCIMUser(ctx context.Context, orgID, dirID, id string, ifVersion int64) (*roster.SCIMUser, error) {

@@ -528,3 +528,36 @@ func TestVersionPrintsVersionCommitAndGo(t *testing.T) {
 		t.Errorf("version --json = %v, want version, commit and go", v)
 	}
 }
+
+func TestTheRequestLogShowsWhyAPushFailed(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "roster.db")
+	e := env("ROSTER_DATABASE", db)
+	f := newFixture(t, e, "Acme")
+	srv := serve(t, e)
+	if code, _ := call(t, "POST", srv.url+"/scim/v2/Users", bearer(f.token), map[string]any{"userName": "ada@example.com"}); code != 201 {
+		t.Fatalf("create = %d", code)
+	}
+	if code, _ := call(t, "POST", srv.url+"/scim/v2/Users", bearer(f.token), map[string]any{"userName": "ADA@example.com"}); code != 409 {
+		t.Fatalf("duplicate = %d", code)
+	}
+	code, body := call(t, "GET", srv.url+"/scim/directories/"+f.dirID+"/requests", basic(f.pk, f.sk), nil)
+	if code != 200 {
+		t.Fatalf("request log = %d %v", code, body)
+	}
+	reqs, _ := body["requests"].([]any)
+	if len(reqs) != 2 {
+		t.Fatalf("request log has %d entries, want 2: %v", len(reqs), body)
+	}
+	newest := reqs[0].(map[string]any)
+	if newest["status"] != float64(409) || newest["scimType"] != "uniqueness" || newest["method"] != "POST" ||
+		newest["path"] != "/scim/v2/Users" || newest["detail"] == "" || newest["requestId"] == "" {
+		t.Errorf("newest entry = %v, want the 409 with its SCIM error", newest)
+	}
+	raw, _ := json.Marshal(body)
+	if strings.Contains(string(raw), f.token) || strings.Contains(string(raw), "ada@example.com\"}") {
+		t.Errorf("the request log holds a credential or a body: %s", raw)
+	}
+	if code, _ := call(t, "GET", srv.url+"/scim/directories/"+f.dirID+"/requests", bearer(f.token), nil); code != 401 {
+		t.Errorf("a directory token read the request log: %d", code)
+	}
+}

@@ -191,7 +191,7 @@ func (s *server) scimAuth(h http.Handler, optional bool) http.Handler {
 			return
 		}
 		start := time.Now()
-		rec := &errorCapture{ResponseWriter: w}
+		rec := &errorCapture{statusWriter: statusWriter{ResponseWriter: w}}
 		withPrincipal(h, rec, r, p)
 		path := r.URL.Path
 		if r.URL.RawQuery != "" {
@@ -212,26 +212,16 @@ func (s *server) scimAuth(h http.Handler, optional bool) http.Handler {
 	})
 }
 
-// errorCapture keeps the status of a response, and its body when it is an error (small).
+// errorCapture is a statusWriter that also keeps the body of an error response (small).
 type errorCapture struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (c *errorCapture) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
+	statusWriter
+	body bytes.Buffer
 }
 
 func (c *errorCapture) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
+	n, err := c.statusWriter.Write(b)
 	if c.status >= 400 && c.body.Len() < 4096 {
-		c.body.Write(b)
+		c.body.Write(b[:n])
 	}
-	return c.ResponseWriter.Write(b)
+	return n, err
 }

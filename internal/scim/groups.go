@@ -91,15 +91,7 @@ func (h *Handler) GetGroup(w http.ResponseWriter, r *http.Request) error {
 // ReplaceGroup answers PUT /Groups/{id}: attributes and the member list become the body's.
 // Only the difference of the member lists is written.
 func (h *Handler) ReplaceGroup(w http.ResponseWriter, r *http.Request) error {
-	dir, p, err := directory(r)
-	if err != nil {
-		return err
-	}
-	ifv, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
+	dir, p, ifv, body, err := writeRequest(r)
 	if err != nil {
 		return err
 	}
@@ -156,15 +148,7 @@ func replaceMembers(r *http.Request, tx store.Tx, dir *roster.Directory, groupID
 // member change never costs a render of a hundred thousand members; with attributes or
 // excludedAttributes in the query it answers 200 with the projected group.
 func (h *Handler) PatchGroup(w http.ResponseWriter, r *http.Request) error {
-	dir, p, err := directory(r)
-	if err != nil {
-		return err
-	}
-	ifv, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
+	dir, p, ifv, body, err := writeRequest(r)
 	if err != nil {
 		return err
 	}

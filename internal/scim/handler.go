@@ -88,3 +88,21 @@ func notModified(w http.ResponseWriter, r *http.Request, version int64) bool {
 	}
 	return false
 }
+
+// writeRequest reads what every replacing or patching write starts with: the directory and
+// principal, the If-Match version (0: unconditional) and the body.
+func writeRequest(r *http.Request) (*roster.Directory, auth.Principal, int64, []byte, error) {
+	dir, p, err := directory(r)
+	if err != nil {
+		return nil, p, 0, nil, err
+	}
+	ifv, err := ifMatch(r)
+	if err != nil {
+		return nil, p, 0, nil, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, p, 0, nil, err
+	}
+	return dir, p, ifv, body, nil
+}

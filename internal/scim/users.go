@@ -125,15 +125,7 @@ func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, u *roster.SC
 // ReplaceUser answers PUT /Users/{id} (RFC 7644 section 3.5.1): the resource becomes the
 // body; a userName change is an update of the same user, never a delete.
 func (h *Handler) ReplaceUser(w http.ResponseWriter, r *http.Request) error {
-	dir, p, err := directory(r)
-	if err != nil {
-		return err
-	}
-	ifv, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
+	dir, p, ifv, body, err := writeRequest(r)
 	if err != nil {
 		return err
 	}
@@ -165,15 +157,7 @@ func (h *Handler) ReplaceUser(w http.ResponseWriter, r *http.Request) error {
 // PatchUser answers PATCH /Users/{id} (RFC 7644 section 3.5.2): all operations or none,
 // answered with the resource.
 func (h *Handler) PatchUser(w http.ResponseWriter, r *http.Request) error {
-	dir, p, err := directory(r)
-	if err != nil {
-		return err
-	}
-	ifv, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r)
+	dir, p, ifv, body, err := writeRequest(r)
 	if err != nil {
 		return err
 	}

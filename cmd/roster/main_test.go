@@ -537,6 +537,9 @@ func TestTheRequestLogShowsWhyAPushFailed(t *testing.T) {
 	if code, _ := call(t, "POST", srv.url+"/scim/v2/Users", bearer(f.token), map[string]any{"userName": "ada@example.com"}); code != 201 {
 		t.Fatalf("create = %d", code)
 	}
+	if code, _ := call(t, "GET", srv.url+"/scim/v2/Users?count=1", bearer(f.token), nil); code != 200 {
+		t.Fatalf("list = %d", code)
+	}
 	if code, _ := call(t, "POST", srv.url+"/scim/v2/Users", bearer(f.token), map[string]any{"userName": "ADA@example.com"}); code != 409 {
 		t.Fatalf("duplicate = %d", code)
 	}
@@ -545,8 +548,11 @@ func TestTheRequestLogShowsWhyAPushFailed(t *testing.T) {
 		t.Fatalf("request log = %d %v", code, body)
 	}
 	reqs, _ := body["requests"].([]any)
-	if len(reqs) != 2 {
-		t.Fatalf("request log has %d entries, want 2: %v", len(reqs), body)
+	if len(reqs) != 3 {
+		t.Fatalf("request log has %d entries, want 3: %v", len(reqs), body)
+	}
+	if read := reqs[1].(map[string]any); read["method"] != "GET" || read["status"] != float64(200) {
+		t.Errorf("the successful read is not in the log, in order: %v", reqs)
 	}
 	newest := reqs[0].(map[string]any)
 	if newest["status"] != float64(409) || newest["scimType"] != "uniqueness" || newest["method"] != "POST" ||

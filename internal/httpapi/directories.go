@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -103,6 +104,9 @@ func (s *server) deleteDirectory(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
+	if s.RequestLog != nil {
+		s.RequestLog.Forget(id)
+	}
 	writeJSON(w, http.StatusOK, deleted{Success: true, Message: "directory deleted"})
 	return nil
 }
@@ -148,6 +152,14 @@ func (s *server) directoryRequests(w http.ResponseWriter, r *http.Request) error
 	entries, err := s.Store.ListSCIMRequests(r.Context(), p.OrgID, id, n)
 	if err != nil {
 		return err
+	}
+	if s.RequestLog != nil {
+		// Successful reads are kept in memory only; merge them in, newest first.
+		entries = append(entries, s.RequestLog.Reads(id)...)
+		sort.SliceStable(entries, func(i, j int) bool { return entries[i].At.After(entries[j].At) })
+		if len(entries) > n {
+			entries = entries[:n]
+		}
 	}
 	type entry struct {
 		roster.SCIMRequest

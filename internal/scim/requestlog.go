@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,10 +16,23 @@ import (
 // /scim/directories/{id}/requests), so an admin can see why an identity provider's push
 // failed. Entries are buffered in memory and written in batches, so logging never adds a
 // database write to a request; a crash can lose the last second of entries, never data.
+//
+// Successful reads, the bulk of an identity provider's traffic, are kept only in memory (the
+// last readsKept of each directory on this replica): persisting them would add a write to
+// every read. Writes and failures, which are what an admin looks for, are persisted.
 type RequestLog struct {
-	st  store.Store
-	mu  sync.Mutex
-	buf []roster.SCIMRequest
+	st    store.Store
+	mu    sync.Mutex
+	buf   []roster.SCIMRequest
+	reads map[string][]roster.SCIMRequest // directory id -> recent successful reads, oldest first
+}
+
+// readsKept is how many successful reads of a directory each replica keeps in memory.
+const readsKept = 200
+
+// isRead tells requests that change nothing.
+func isRead(e roster.SCIMRequest) bool {
+	return e.Method == "GET" || e.Method == "HEAD" || (e.Method == "POST" && strings.HasSuffix(strings.SplitN(e.Path, "?", 2)[0], "/.search"))
 }
 
 // maxBuffered bounds memory between flushes; past it the oldest entries are dropped.
@@ -36,10 +50,41 @@ func (l *RequestLog) Add(e roster.SCIMRequest) {
 		e.Detail = e.Detail[:1024]
 	}
 	l.mu.Lock()
+	if e.Status < 400 && isRead(e) {
+		if l.reads == nil {
+			l.reads = map[string][]roster.SCIMRequest{}
+		}
+		r := append(l.reads[e.DirectoryID], e)
+		if len(r) > readsKept {
+			r = r[len(r)-readsKept:]
+		}
+		l.reads[e.DirectoryID] = r
+		l.mu.Unlock()
+		return
+	}
 	if len(l.buf) >= maxBuffered {
 		l.buf = l.buf[1:]
 	}
 	l.buf = append(l.buf, e)
+	l.mu.Unlock()
+}
+
+// Reads returns the recent successful reads of a directory on this replica, newest first.
+func (l *RequestLog) Reads(dirID string) []roster.SCIMRequest {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.reads[dirID]
+	out := make([]roster.SCIMRequest, len(r))
+	for i := range r {
+		out[i] = r[len(r)-1-i]
+	}
+	return out
+}
+
+// Forget drops what is kept in memory for a deleted directory.
+func (l *RequestLog) Forget(dirID string) {
+	l.mu.Lock()
+	delete(l.reads, dirID)
 	l.mu.Unlock()
 }
 

@@ -122,25 +122,33 @@ func (r reader) listQuery(table, alias, kind, orgID, dirID string, q store.Query
 	return b, from, nil
 }
 
-// page runs the count and the page of a list.
+// page runs the page of a list and, when asked, its total. A page that is not full tells the
+// total by itself (offset plus what it holds), so the typical identity-provider lookup
+// (userName eq "…", one row or none) costs one query, not two.
 func (r reader) page(ctx context.Context, b *sqlb, cols, alias, from string, q store.Query, scan func(*sql.Rows) error) (int, error) {
-	total := -1
-	if q.CountTotal {
-		if err := r.q.QueryRowContext(ctx, `SELECT COUNT(*)`+from, b.args...).Scan(&total); err != nil {
+	count := func() (int, error) {
+		n := 0
+		if err := r.q.QueryRowContext(ctx, `SELECT COUNT(*)`+from, b.args...).Scan(&n); err != nil {
 			return 0, r.d.translate(err)
 		}
+		return n, nil
 	}
 	if q.Limit <= 0 {
-		return total, nil
+		if !q.CountTotal {
+			return -1, nil
+		}
+		return count()
 	}
+	countArgs := len(b.args)
+	pageFrom := from
 	if q.After != "" {
-		from += ` AND ` + alias + `.id > ` + b.arg(q.After)
+		pageFrom += ` AND ` + alias + `.id > ` + b.arg(q.After)
 	}
 	order, err := b.orderBy(q, scope{alias: alias})
 	if err != nil {
 		return 0, roster.Wrap(roster.Invalid, err, "unsupported sortBy")
 	}
-	stmt := `SELECT ` + cols + from + ` ORDER BY ` + order + ` LIMIT ` + b.arg(q.Limit)
+	stmt := `SELECT ` + cols + pageFrom + ` ORDER BY ` + order + ` LIMIT ` + b.arg(q.Limit)
 	if q.Offset > 0 {
 		stmt += ` OFFSET ` + b.arg(q.Offset)
 	}
@@ -148,13 +156,26 @@ func (r reader) page(ctx context.Context, b *sqlb, cols, alias, from string, q s
 	if err != nil {
 		return 0, r.d.translate(err)
 	}
-	defer rows.Close()
+	n := 0
 	for rows.Next() {
 		if err := scan(rows); err != nil {
+			rows.Close()
 			return 0, err
 		}
+		n++
 	}
-	return total, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if !q.CountTotal {
+		return -1, nil
+	}
+	if q.After == "" && n < q.Limit && (n > 0 || q.Offset == 0) {
+		return q.Offset + n, nil
+	}
+	b.args = b.args[:countArgs]
+	return count()
 }
 
 func (r reader) ListSCIMUsers(ctx context.Context, orgID, dirID string, q store.Query) ([]roster.SCIMUser, int, error) {

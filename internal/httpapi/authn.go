@@ -20,11 +20,16 @@ type credential struct {
 	token  string // bearer token
 	user   string // basic user (public key)
 	pass   string // basic password (secret key)
+	// limitAs, when set, keys the failure limiter instead of the credential prefix.
+	limitAs string
 }
 
 // limiterPrefix is the part of the credential that keys the failure limiter together with
 // the client address: long enough to tell tenants apart, never enough to matter if logged.
 func (c credential) limiterPrefix() string {
+	if c.limitAs != "" {
+		return c.limitAs
+	}
 	v := c.token
 	if c.scheme == "basic" {
 		v = c.user
@@ -111,6 +116,9 @@ func (s *server) admin(h http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		// There is one admin key and no tenant to tell apart, and an operator may have chosen
+		// a guessable one: all guesses from an address share one bucket, however they vary.
+		c.limitAs = "admin"
 		p, err := s.verify(w, r, c, func() (auth.Principal, error) {
 			if !s.adminKeyMatches(c.token) {
 				return auth.Principal{}, roster.E(roster.Unauthenticated, "invalid admin key")

@@ -113,7 +113,7 @@ func (s *server) middleware(next http.Handler) http.Handler {
 				code = http.StatusOK
 			}
 			d := time.Since(start)
-			s.Metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
+			s.Metrics.requests.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(code)).Inc()
 			s.Metrics.latency.WithLabelValues(route).Observe(d.Seconds())
 			level := slog.LevelInfo
 			if code >= 500 {
@@ -134,6 +134,17 @@ func (s *server) middleware(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(sw, r.Body, s.MaxBodyBytes)
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// methodLabel bounds the method label of the request metrics: a client may send any token
+// as a method, and each distinct label value would be a new series.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // dispatch routes a request: SCIM paths are canonicalised first, unmatched routes get a 404

@@ -31,15 +31,13 @@ func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	status := http.StatusCreated
 	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		existing, err := tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, u.UserName, "")
-		if errors.Is(err, store.ErrNotFound) && u.ExternalID != "" {
-			// The same person pushed again under a new userName, after a deactivation.
-			// externalId alone is not enough (it is not unique, and validators reuse one):
-			// the primary email must agree too.
-			existing, err = tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, "", u.ExternalID)
-			if err == nil && (existing.Active || u.Email == "" || roster.NormalizeEmail(existing.Email) != roster.NormalizeEmail(u.Email)) {
-				existing, err = nil, store.ErrNotFound
-			}
+		// The user with this userName, else a deactivated one with this externalId: the same
+		// person pushed again under a new userName. externalId alone is not enough (it is not
+		// unique, and validators reuse one): the primary email must agree too.
+		existing, err := tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, u.UserName, u.ExternalID)
+		if err == nil && strings.ToLower(existing.UserName) != strings.ToLower(u.UserName) &&
+			(existing.Active || u.Email == "" || roster.NormalizeEmail(existing.Email) != roster.NormalizeEmail(u.Email)) {
+			existing, err = nil, store.ErrNotFound
 		}
 		switch {
 		case err == nil && existing.Active:

@@ -13,6 +13,8 @@ type SCIMReader interface {
 	GetSCIMUser(ctx context.Context, orgID, dirID, id string) (*roster.SCIMUser, error)
 	// FindSCIMUser finds a directory's user by userName (case-insensitive) when userName is
 	// not empty, else by externalId (a deactivated match first: externalId is not unique).
+	// Given both, it finds the user with that userName, else a deactivated user with that
+	// externalId.
 	FindSCIMUser(ctx context.Context, orgID, dirID, userName, externalID string) (*roster.SCIMUser, error)
 	// ListSCIMUsers reads a page of users, each with its groups.
 	ListSCIMUsers(ctx context.Context, orgID, dirID string, q Query) (users []roster.SCIMUser, total int, err error)

@@ -89,6 +89,15 @@ func (r reader) FindSCIMUser(ctx context.Context, orgID, dirID, userName, extern
 	var q string
 	var args []any
 	switch {
+	case userName != "" && externalID != "":
+		// One statement for the create path: the user with this userName, else a deactivated
+		// user with this externalId (the same person pushed again under a new userName).
+		// Two indexed lookups: an OR of the two would scan the directory.
+		q = `SELECT ` + userCols + ` FROM scim_users u WHERE u.id = COALESCE(
+			(SELECT id FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND user_name_key = $3),
+			(SELECT id FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND external_id = $4 AND NOT active
+				ORDER BY active, id LIMIT 1))`
+		args = []any{orgID, dirID, userNameKey(userName), externalID}
 	case userName != "":
 		q = `SELECT ` + userCols + ` FROM scim_users u WHERE u.org_id = $1 AND u.directory_id = $2 AND u.user_name_key = $3`
 		args = []any{orgID, dirID, userNameKey(userName)}

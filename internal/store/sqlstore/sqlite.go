@@ -23,7 +23,7 @@ type sqliteDialect struct{}
 
 // sqlitePragmas: WAL for concurrent readers, FULL sync so that an acknowledged write survives
 // power loss, foreign keys on, and a busy timeout for other processes sharing the file.
-const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
 
 func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if path == "" {

@@ -41,6 +41,8 @@ type Store struct {
 	batch *batcher
 	// rc caches prepared statements of the read pool (SQLite only).
 	rc *stmtCache
+	// tokens caches verified directory tokens (SQLite only).
+	tokens *tokenCache
 	reader
 }
 
@@ -82,6 +84,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if s.d.name() == "sqlite" {
 		s.rc = &stmtCache{db: s.r}
 		s.reader = reader{q: cachedDB{db: s.r, c: s.rc}, d: s.d}
+		s.tokens = newTokenCache()
 		s.batch = newBatcher(s)
 	}
 	return s, nil
@@ -204,6 +207,9 @@ type txn struct {
 	actor roster.Actor
 	meta  roster.RequestMeta
 	now   time.Time
+	// credentialsChanged is set by every write to directories, their tokens or
+	// organizations: after the commit, cached token verifications are dropped.
+	credentialsChanged bool
 }
 
 // exec runs a statement and translates driver errors into roster kinds.

@@ -61,6 +61,7 @@ var cases = []struct {
 	{"rotating without grace revokes the old token at once and the new one works", tokenRotateNow},
 	{"rotating with grace keeps the old token working until the grace ends", tokenRotateGrace},
 	{"rotating with grace never extends an old token that expires sooner", tokenRotateKeepsEarlierExpiry},
+	{"a token verified just before it is revoked, disabled or deleted is refused right after", tokenRevokedAfterUse},
 
 	// Tenant isolation.
 	{"org B never sees org A's keys", isolationKeys},
@@ -674,6 +675,40 @@ func tokenRotateNow(t *testing.T, s store.Store) {
 		t.Errorf("GetDirectory after rotation shows token %q expiring %v; want the new token %q expiring %v",
 			got.TokenPrefix, got.TokenExpiresAt, fresh.Prefix, newExp)
 	}
+}
+
+func tokenRevokedAfterUse(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := createOrg(t, s, "Acme")
+	// Each change follows a successful lookup of the same token, as on a busy directory: what
+	// a backend may remember of that lookup must not outlive the change.
+	d, old := createDir(t, s, roster.Directory{OrgID: o.ID, Name: "Okta", Enabled: true}, newToken(now().Add(year)))
+	lookupFinds(t, s, old, now(), "the token before its rotation")
+	fresh := newToken(now().Add(year))
+	rotate(t, s, d, fresh, now())
+	lookupMisses(t, s, old.Hash, now(), "a token used just before a rotation without grace")
+
+	lookupFinds(t, s, fresh, now(), "the new token before its directory is disabled")
+	d.Enabled = false
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateDirectory(ctx, &d) })
+	if _, dir, err := s.LookupDirectoryToken(ctx, fresh.Hash, now()); err != nil || dir.Enabled {
+		t.Errorf("LookupDirectoryToken right after the directory was disabled: enabled %v, error %v; want the directory shown disabled",
+			dir != nil && dir.Enabled, err)
+	}
+	d.Enabled, d.DefaultRole = true, roster.RoleViewer
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateDirectory(ctx, &d) })
+	if _, dir, err := s.LookupDirectoryToken(ctx, fresh.Hash, now()); err != nil || dir.DefaultRole != roster.RoleViewer {
+		t.Errorf("LookupDirectoryToken right after the default role changed: %+v, %v; want default role VIEWER", dir, err)
+	}
+
+	tx(t, s, func(tx store.Tx) error { return tx.DeleteDirectory(ctx, o.ID, d.ID) })
+	lookupMisses(t, s, fresh.Hash, now(), "a token used just before its directory was deleted")
+
+	e, other := createDir(t, s, roster.Directory{OrgID: o.ID, Name: "Entra", Enabled: true}, newToken(now().Add(year)))
+	lookupFinds(t, s, other, now(), "a token before its organization is deleted")
+	tx(t, s, func(tx store.Tx) error { return tx.DeleteOrganization(ctx, o.ID) })
+	lookupMisses(t, s, other.Hash, now(), "a token used just before its organization was deleted")
+	_ = e
 }
 
 func tokenRotateGrace(t *testing.T, s store.Store) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rosterhq/roster/internal/roster"
@@ -158,3 +160,45 @@ func TestTenantsAndDirectoriesAreIsolated(t *testing.T) {
 		e.do("GET", "/Users/"+id, nil).must(t, 200, "the user is still there")
 	})
 }
+
+func TestConcurrentPatchesOfOneUserLoseNoUpdate(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		id := e.do("POST", "/Users", user("busy@example.com", "")).must(t, 201, "create").str("id")
+		const writers = 16
+		var wg sync.WaitGroup
+		codes := make([]int, writers)
+		for i := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+					{"op":"add","path":"phoneNumbers","value":[{"value":"+1-555-01%02d","type":"work"}]}]}`, i)
+				req, _ := http.NewRequest("PATCH", e.url+"/scim/v2/Users/"+id, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.token)
+				req.Header.Set("Content-Type", "application/scim+json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return
+				}
+				res.Body.Close()
+				codes[i] = res.StatusCode
+			}()
+		}
+		wg.Wait()
+		for i, c := range codes {
+			if c != 200 {
+				t.Errorf("PATCH %d of %d concurrent unconditional PATCHes answered %d; want 200", i, writers, c)
+			}
+		}
+		got := e.do("GET", "/Users/"+id, nil).must(t, 200, "read back")
+		phones, _ := got.body["phoneNumbers"].([]any)
+		if len(phones) != writers {
+			t.Errorf("after %d concurrent PATCHes each adding one phone number the user has %d: an update was lost", writers, len(phones))
+		}
+		if v := got.header.Get("ETag"); v != etagOf(writers+1) {
+			t.Errorf("ETag after %d PATCHes of a new user = %s; want %s", writers, v, etagOf(writers+1))
+		}
+	})
+}
+
+func etagOf(v int) string { return fmt.Sprintf(`W/"%d"`, v) }

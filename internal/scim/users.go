@@ -132,20 +132,11 @@ func (h *Handler) ReplaceUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u.ID = r.PathValue("id")
-	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		cur, err := tx.GetSCIMUser(r.Context(), dir.OrgID, dir.ID, u.ID)
-		if err != nil {
-			return err
-		}
-		if ifv != 0 && cur.Version != ifv {
-			return roster.E(roster.Stale, "user was modified: its version is %s", etag(cur.Version))
-		}
-		u.MemberID, u.Groups = cur.MemberID, cur.Groups
-		if err := syncMember(r.Context(), tx, dir, u, sentRoles, false); err != nil {
-			return err
-		}
-		return tx.UpdateSCIMUser(r.Context(), cur, u)
-	})
+	err = h.updateUser(r, dir, p.Actor(), ifv, func(cur *roster.SCIMUser) (*roster.SCIMUser, bool, error) {
+		next := *u
+		next.MemberID, next.Groups = cur.MemberID, cur.Groups
+		return &next, sentRoles, nil
+	}, &u)
 	if err != nil {
 		return err
 	}
@@ -164,17 +155,10 @@ func (h *Handler) PatchUser(w http.ResponseWriter, r *http.Request) error {
 		return patchErr(err)
 	}
 	var u *roster.SCIMUser
-	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		cur, err := tx.GetSCIMUser(r.Context(), dir.OrgID, dir.ID, r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		if ifv != 0 && cur.Version != ifv {
-			return roster.E(roster.Stale, "user was modified: its version is %s", etag(cur.Version))
-		}
+	err = h.updateUser(r, dir, p.Actor(), ifv, func(cur *roster.SCIMUser) (*roster.SCIMUser, bool, error) {
 		d, err := decodeDoc(cur.Resource)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		d["id"] = cur.ID
 		if _, ok := d["active"]; !ok {
@@ -182,32 +166,68 @@ func (h *Handler) PatchUser(w http.ResponseWriter, r *http.Request) error {
 		}
 		touched, err := patch.Apply(schema.UserResource, d, ops)
 		if err != nil {
-			return patchErr(err)
+			return nil, false, patchErr(err)
 		}
 		nd, err := normalize(schema.UserResource, d)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		next := &roster.SCIMUser{ID: cur.ID, OrgID: cur.OrgID, DirectoryID: cur.DirectoryID, MemberID: cur.MemberID, Groups: cur.Groups}
 		if err := userFields(nd, next); err != nil {
-			return err
+			return nil, false, err
 		}
 		if next.Resource, err = encodeDoc(nd); err != nil {
-			return err
+			return nil, false, err
 		}
-		if err := syncMember(r.Context(), tx, dir, next, touched["roles"], false); err != nil {
-			return err
-		}
-		if err := tx.UpdateSCIMUser(r.Context(), cur, next); err != nil {
-			return err
-		}
-		u = next
-		return nil
-	})
+		return next, touched["roles"], nil
+	}, &u)
 	if err != nil {
 		return err
 	}
 	return h.writeUser(w, r, u, http.StatusOK)
+}
+
+// maxUpdateAttempts bounds the retries of an update whose user changed between its read and
+// its write. Each round of a conflict has a winner (the compare-and-swap fails only because
+// another write of the user committed), so this many unconditional writers of one user at
+// once all succeed; identity providers send one user's changes one at a time.
+const maxUpdateAttempts = 64
+
+// updateUser runs a replace or a patch. The user is read and the new resource computed
+// outside the write transaction, which on SQLite is one writer for every request: the
+// transaction only provisions the member and compare-and-swaps the user on the version that
+// was read. When another write got there first, an unconditional request starts again from
+// the newer version; one with If-Match answers 412, as it would have had it arrived later.
+func (h *Handler) updateUser(r *http.Request, dir *roster.Directory, actor roster.Actor, ifv int64,
+	compute func(cur *roster.SCIMUser) (next *roster.SCIMUser, sentRoles bool, err error), out **roster.SCIMUser) error {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	for attempt := 1; ; attempt++ {
+		cur, err := h.Store.GetSCIMUser(ctx, dir.OrgID, dir.ID, id)
+		if err != nil {
+			return err
+		}
+		if ifv != 0 && cur.Version != ifv {
+			return roster.E(roster.Stale, "user was modified: its version is %s", etag(cur.Version))
+		}
+		next, sentRoles, err := compute(cur)
+		if err != nil {
+			return err
+		}
+		err = h.Store.Tx(ctx, actor, func(tx store.Tx) error {
+			if err := syncMember(ctx, tx, dir, next, sentRoles, false); err != nil {
+				return err
+			}
+			return tx.UpdateSCIMUser(ctx, cur, next)
+		})
+		if errors.Is(err, store.ErrStale) && ifv == 0 && attempt < maxUpdateAttempts {
+			continue
+		}
+		if err == nil {
+			*out = next
+		}
+		return err
+	}
 }
 
 // patchErr maps a PATCH engine error to its SCIM error.

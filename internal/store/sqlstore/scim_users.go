@@ -268,11 +268,23 @@ func (t *txn) staleOrMissing(ctx context.Context, table, what, orgID, dirID, id 
 }
 
 func (t *txn) UpdateSCIMUser(ctx context.Context, cur, u *roster.SCIMUser) error {
-	res, err := t.exec(ctx, `UPDATE scim_users SET user_name = $4, user_name_key = $5, external_id = $6, active = $7, display_name = $8,
-		given_name = $9, family_name = $10, email = $11, roles = $12, resource = $13, version = version + 1, updated_at = $14, user_id = $15
-		WHERE id = $1 AND org_id = $2 AND directory_id = $3 AND version = $16`,
-		cur.ID, cur.OrgID, cur.DirectoryID, u.UserName, userNameKey(u.UserName), nullString(u.ExternalID), u.Active, u.DisplayName,
-		u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), micros(t.now), u.MemberID, cur.Version)
+	var res sql.Result
+	var err error
+	if u.UserName == cur.UserName && u.ExternalID == cur.ExternalID && u.MemberID == cur.MemberID {
+		// The usual update (a name, active, an attribute) leaves the indexed columns out of
+		// the statement, so that their indexes are not rewritten.
+		res, err = t.exec(ctx, `UPDATE scim_users SET active = $4, display_name = $5, given_name = $6, family_name = $7, email = $8,
+			roles = $9, resource = $10, version = version + 1, updated_at = $11
+			WHERE id = $1 AND org_id = $2 AND directory_id = $3 AND version = $12`,
+			cur.ID, cur.OrgID, cur.DirectoryID, u.Active, u.DisplayName, u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles),
+			string(u.Resource), micros(t.now), cur.Version)
+	} else {
+		res, err = t.exec(ctx, `UPDATE scim_users SET user_name = $4, user_name_key = $5, external_id = $6, active = $7, display_name = $8,
+			given_name = $9, family_name = $10, email = $11, roles = $12, resource = $13, version = version + 1, updated_at = $14, user_id = $15
+			WHERE id = $1 AND org_id = $2 AND directory_id = $3 AND version = $16`,
+			cur.ID, cur.OrgID, cur.DirectoryID, u.UserName, userNameKey(u.UserName), nullString(u.ExternalID), u.Active, u.DisplayName,
+			u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), micros(t.now), u.MemberID, cur.Version)
+	}
 	if err != nil {
 		if roster.KindOf(err) == roster.Conflict {
 			return roster.Wrap(roster.Conflict, err, "a user with this userName already exists in this directory")

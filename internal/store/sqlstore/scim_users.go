@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/rosterhq/roster/internal/roster"
@@ -134,9 +135,19 @@ func (r reader) listQuery(table, alias, kind, orgID, dirID string, q store.Query
 // page runs the page of a list and, when asked, its total. A page that is not full tells the
 // total by itself (offset plus what it holds), so the typical identity-provider lookup
 // (userName eq "…", one row or none) costs one query, not two.
+//
+// The total of a list without a filter is the directory's count where the dialect keeps one
+// (directoryCount), instead of counting the directory on every page.
 func (r reader) page(ctx context.Context, b *sqlb, cols, alias, from string, q store.Query, scan func(*sql.Rows) error) (int, error) {
+	orgID, dirID := b.args[0], b.args[1] // listQuery binds them first
 	count := func() (int, error) {
 		n := 0
+		if kept := r.d.directoryCount(alias); kept != "" && q.Where == nil {
+			if err := r.q.QueryRowContext(ctx, kept, orgID, dirID).Scan(&n); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return 0, r.d.translate(err)
+			}
+			return n, nil
+		}
 		if err := r.q.QueryRowContext(ctx, `SELECT COUNT(*)`+from, b.args...).Scan(&n); err != nil {
 			return 0, r.d.translate(err)
 		}

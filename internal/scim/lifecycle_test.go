@@ -1,7 +1,9 @@
 package scim_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -202,3 +204,83 @@ func TestConcurrentPatchesOfOneUserLoseNoUpdate(t *testing.T) {
 }
 
 func etagOf(v int) string { return fmt.Sprintf(`W/"%d"`, v) }
+
+// postConcurrently sends the bodies as simultaneous POST /Users and returns their statuses
+// and the ids of the users created.
+func postConcurrently(t *testing.T, e *env, bodies []map[string]any) ([]int, []string) {
+	t.Helper()
+	codes, ids := make([]int, len(bodies)), make([]string, len(bodies))
+	var wg sync.WaitGroup
+	for i, b := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			raw, _ := json.Marshal(b)
+			req, _ := http.NewRequest("POST", e.url+"/scim/v2/Users", bytes.NewReader(raw))
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			req.Header.Set("Content-Type", "application/scim+json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return
+			}
+			defer res.Body.Close()
+			var out struct{ ID string }
+			_ = json.NewDecoder(res.Body).Decode(&out)
+			codes[i], ids[i] = res.StatusCode, out.ID
+		}()
+	}
+	wg.Wait()
+	return codes, ids
+}
+
+func TestConcurrentCreatesOfOnePersonMakeOneUserAndOneMember(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		same := make([]map[string]any, 12)
+		for i := range same {
+			same[i] = user("twin@example.com", "")
+		}
+		codes, ids := postConcurrently(t, e, same)
+		created := 0
+		for i, c := range codes {
+			switch c {
+			case 201:
+				created++
+			case 409:
+			default:
+				t.Errorf("concurrent create %d answered %d; want 201 once and 409 for the others", i, c)
+			}
+		}
+		if created != 1 {
+			t.Errorf("%d of %d concurrent creates of one userName answered 201; want exactly 1", created, len(same))
+		}
+
+		// Different userNames, one email: each is a SCIM user, all linked to one member.
+		shared := make([]map[string]any, 8)
+		for i := range shared {
+			u := user(fmt.Sprintf("alias%d@example.com", i), "")
+			u["emails"] = []any{map[string]any{"value": "shared@example.com", "type": "work", "primary": true}}
+			shared[i] = u
+		}
+		codes, ids = postConcurrently(t, e, shared)
+		members := map[string]bool{}
+		for i, c := range codes {
+			if c != 201 {
+				t.Errorf("create %d of %d users sharing an email answered %d; want 201", i, len(shared), c)
+				continue
+			}
+			u, err := e.st.GetSCIMUser(ctx, e.orgID, e.dir.ID, ids[i])
+			if err != nil {
+				t.Fatalf("reading back user %s: %v", ids[i], err)
+			}
+			members[u.MemberID] = true
+		}
+		if len(members) != 1 {
+			t.Errorf("%d users sharing one email were linked to %d members; want one member", len(shared), len(members))
+		}
+		m, err := e.st.GetMemberByEmail(ctx, e.orgID, "shared@example.com")
+		if err != nil || !members[m.ID] {
+			t.Errorf("the member with the shared email is %v (%v); want the one every user links to", m, err)
+		}
+	})
+}

@@ -29,39 +29,82 @@ func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusCreated
-	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
+	ctx := r.Context()
+	// The common case, a new person, is checked for on a reader first: then the write
+	// transaction (on SQLite, the one writer every request waits for) only inserts. Should
+	// another request create the same userName or email in between, the unique indexes refuse
+	// the insert and the create runs again with its checks inside the transaction.
+	if h.isNewPerson(ctx, dir, u) {
+		err = h.Store.Tx(ctx, p.Actor(), func(tx store.Tx) error { return createUser(ctx, tx, dir, u, true) })
+		if roster.KindOf(err) != roster.Conflict {
+			if err != nil {
+				return err
+			}
+			return h.writeUser(w, r, u, http.StatusCreated)
+		}
+		u.ID, u.MemberID = "", ""
+	}
+	err = h.Store.Tx(ctx, p.Actor(), func(tx store.Tx) error {
 		// The user with this userName, else a deactivated one with this externalId: the same
 		// person pushed again under a new userName. externalId alone is not enough (it is not
 		// unique, and validators reuse one): the primary email must agree too.
-		existing, err := tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, u.UserName, u.ExternalID)
-		if err == nil && strings.ToLower(existing.UserName) != strings.ToLower(u.UserName) &&
-			(existing.Active || u.Email == "" || roster.NormalizeEmail(existing.Email) != roster.NormalizeEmail(u.Email)) {
-			existing, err = nil, store.ErrNotFound
-		}
+		existing, err := findReturning(ctx, tx, dir, u)
 		switch {
 		case err == nil && existing.Active:
 			return &ProtocolError{Status: http.StatusConflict, ScimType: "uniqueness",
 				Detail: "a user with this userName already exists in this directory (id " + existing.ID + ")"}
 		case err == nil:
 			u.ID, u.MemberID = existing.ID, existing.MemberID
-			if err := syncMember(r.Context(), tx, dir, u, sentRoles, false); err != nil {
+			if err := syncMember(ctx, tx, dir, u, sentRoles); err != nil {
 				return err
 			}
-			return tx.UpdateSCIMUser(r.Context(), existing, u)
+			return tx.UpdateSCIMUser(ctx, existing, u)
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		if err := syncMember(r.Context(), tx, dir, u, sentRoles, true); err != nil {
+		if err := syncMember(ctx, tx, dir, u, sentRoles); err != nil {
 			return err
 		}
-		u.Groups = []roster.GroupRef{} // a new user is in no group yet
-		return tx.CreateSCIMUser(r.Context(), u)
+		return createUser(ctx, tx, dir, u, false)
 	})
 	if err != nil {
 		return err
 	}
-	return h.writeUser(w, r, u, status)
+	return h.writeUser(w, r, u, http.StatusCreated)
+}
+
+// findReturning finds the user a create would bring back: the one with u's userName, else a
+// deactivated one with its externalId and the same primary email.
+func findReturning(ctx context.Context, rd store.SCIMReader, dir *roster.Directory, u *roster.SCIMUser) (*roster.SCIMUser, error) {
+	existing, err := rd.FindSCIMUser(ctx, dir.OrgID, dir.ID, u.UserName, u.ExternalID)
+	if err == nil && strings.ToLower(existing.UserName) != strings.ToLower(u.UserName) &&
+		(existing.Active || u.Email == "" || roster.NormalizeEmail(existing.Email) != roster.NormalizeEmail(u.Email)) {
+		return nil, store.ErrNotFound
+	}
+	return existing, err
+}
+
+// isNewPerson tells, from a reader, that a create brings back no user and links no member.
+func (h *Handler) isNewPerson(ctx context.Context, dir *roster.Directory, u *roster.SCIMUser) bool {
+	if _, err := findReturning(ctx, h.Store, dir, u); !errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	_, err := h.Store.GetMemberByEmail(ctx, dir.OrgID, memberEmail(u))
+	return errors.Is(err, store.ErrNotFound)
+}
+
+// createUser writes a new SCIM user; newMember says that its member is new too (a person
+// isNewPerson found nobody for), so that the member is created without being looked up.
+func createUser(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser, newMember bool) error {
+	if newMember {
+		m := &roster.Member{OrgID: dir.OrgID, Email: memberEmail(u), Name: memberName(u), Status: memberStatus(u), Role: provisionedRole(dir, u)}
+		if err := tx.CreateMember(ctx, m); err != nil {
+			return err
+		}
+		u.MemberID = m.ID
+	}
+	u.Groups = []roster.GroupRef{} // a new user is in no group yet
+	return tx.CreateSCIMUser(ctx, u)
 }
 
 // userFromBody decodes and normalizes a User body into a SCIMUser of dir.
@@ -215,7 +258,7 @@ func (h *Handler) updateUser(r *http.Request, dir *roster.Directory, actor roste
 			return err
 		}
 		err = h.Store.Tx(ctx, actor, func(tx store.Tx) error {
-			if err := syncMember(ctx, tx, dir, next, sentRoles, false); err != nil {
+			if err := syncMember(ctx, tx, dir, next, sentRoles); err != nil {
 				return err
 			}
 			return tx.UpdateSCIMUser(ctx, cur, next)
@@ -268,22 +311,41 @@ func (h *Handler) DeleteUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// memberEmail is the email of u's member: its primary email, else its userName.
+func memberEmail(u *roster.SCIMUser) string {
+	if e := roster.NormalizeEmail(u.Email); e != "" {
+		return e
+	}
+	return roster.NormalizeEmail(u.UserName)
+}
+
+// memberName is the name of u's member: its displayName, else given and family names.
+func memberName(u *roster.SCIMUser) string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+}
+
+func memberStatus(u *roster.SCIMUser) roster.MemberStatus {
+	if !u.Active {
+		return roster.MemberSuspended
+	}
+	return roster.MemberActive
+}
+
+// provisionedRole is the org role u's roles give, else the directory's default role.
+func provisionedRole(dir *roster.Directory, u *roster.SCIMUser) roster.Role {
+	if r, ok := roleFromValues(u.Roles); ok {
+		return r
+	}
+	return dir.DefaultRole
+}
+
 // syncMember provisions u into the organization (DESIGN.md section 5): it links or creates
 // the member, mirrors email, name and active, and applies the role rules.
-func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser, sentRoles, created bool) error {
-	email := roster.NormalizeEmail(u.Email)
-	if email == "" {
-		email = roster.NormalizeEmail(u.UserName)
-	}
-	name := u.DisplayName
-	if name == "" {
-		name = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
-	}
-	status := roster.MemberActive
-	if !u.Active {
-		status = roster.MemberSuspended
-	}
-	explicit, hasExplicit := roleFromValues(u.Roles)
+func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser, sentRoles bool) error {
+	email, name, status := memberEmail(u), memberName(u), memberStatus(u)
 	if u.MemberID != "" {
 		m, err := tx.GetMember(ctx, dir.OrgID, u.MemberID)
 		if err == nil && m.Status != roster.MemberDeleted {
@@ -296,11 +358,7 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 				return err
 			}
 			if sentRoles && m.Role != roster.RoleOwner {
-				role := dir.DefaultRole
-				if hasExplicit {
-					role = explicit
-				}
-				return tx.SetOrgRole(ctx, dir.OrgID, m.ID, role)
+				return tx.SetOrgRole(ctx, dir.OrgID, m.ID, provisionedRole(dir, u))
 			}
 			return nil
 		}
@@ -308,10 +366,7 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 			return err
 		}
 	}
-	role := dir.DefaultRole
-	if hasExplicit {
-		role = explicit
-	}
+	role := provisionedRole(dir, u)
 	m, err := tx.GetMemberByEmail(ctx, dir.OrgID, email)
 	switch {
 	case err == nil:
@@ -338,7 +393,6 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 		return err
 	}
 	u.MemberID = nm.ID
-	_ = created
 	return nil
 }
 

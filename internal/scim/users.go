@@ -86,11 +86,8 @@ func findReturning(ctx context.Context, rd store.SCIMReader, dir *roster.Directo
 
 // isNewPerson tells, from a reader, that a create brings back no user and links no member.
 func (h *Handler) isNewPerson(ctx context.Context, dir *roster.Directory, u *roster.SCIMUser) bool {
-	if _, err := findReturning(ctx, h.Store, dir, u); !errors.Is(err, store.ErrNotFound) {
-		return false
-	}
-	_, err := h.Store.GetMemberByEmail(ctx, dir.OrgID, memberEmail(u))
-	return errors.Is(err, store.ErrNotFound)
+	isNew, err := h.Store.IsNewSCIMPerson(ctx, dir.OrgID, dir.ID, u.UserName, u.ExternalID, memberEmail(u))
+	return err == nil && isNew
 }
 
 // createUser writes a new SCIM user; newMember says that its member is new too (a person

@@ -27,6 +27,10 @@ type SCIMReader interface {
 	GroupMembers(ctx context.Context, orgID, dirID, groupID string) ([]roster.GroupMember, error)
 
 	GetMember(ctx context.Context, orgID, memberID string) (*roster.Member, error)
+	// IsNewSCIMPerson tells, in one read, that a directory has no user with this userName,
+	// no deactivated user with this externalId (when it is not empty), and that the
+	// organization has no live member with this email: a create that links nothing.
+	IsNewSCIMPerson(ctx context.Context, orgID, dirID, userName, externalID, email string) (bool, error)
 	// GetMemberByEmail finds a live (not deleted) member by normalized email.
 	GetMemberByEmail(ctx context.Context, orgID, email string) (*roster.Member, error)
 }

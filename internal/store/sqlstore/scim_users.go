@@ -118,6 +118,18 @@ func (r reader) FindSCIMUser(ctx context.Context, orgID, dirID, userName, extern
 	return u, nil
 }
 
+func (r reader) IsNewSCIMPerson(ctx context.Context, orgID, dirID, userName, externalID, email string) (bool, error) {
+	var taken bool
+	err := r.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND user_name_key = $3)
+		OR EXISTS (SELECT 1 FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND external_id = $4 AND NOT active)
+		OR EXISTS (SELECT 1 FROM users WHERE org_id = $1 AND email = $5 AND deleted_at IS NULL)`,
+		orgID, dirID, userNameKey(userName), externalID, roster.NormalizeEmail(email)).Scan(&taken)
+	if err != nil {
+		return false, r.d.translate(err)
+	}
+	return !taken, nil
+}
+
 // listQuery compiles the shared part of a list: the scope, the condition and the cursor.
 func (r reader) listQuery(table, alias, kind, orgID, dirID string, q store.Query) (*sqlb, string, error) {
 	b := &sqlb{d: r.d}

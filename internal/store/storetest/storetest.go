@@ -63,6 +63,9 @@ var cases = []struct {
 	{"rotating with grace never extends an old token that expires sooner", tokenRotateKeepsEarlierExpiry},
 	{"a token verified just before it is revoked, disabled or deleted is refused right after", tokenRevokedAfterUse},
 
+	// SCIM provisioning.
+	{"IsNewSCIMPerson sees a taken userName, a deactivated externalId and a live email, in its tenant only", newSCIMPerson},
+
 	// Tenant isolation.
 	{"org B never sees org A's keys", isolationKeys},
 	{"org B never sees org A's directories", isolationDirectories},
@@ -1408,5 +1411,44 @@ func concurrentWrites(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff(want, got, sortByID); diff != "" {
 		t.Errorf("the listed organizations must be exactly the ones created (-created +listed):\n%s", diff)
+	}
+}
+
+// --- SCIM provisioning ---
+
+func newSCIMPerson(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a, b := createOrg(t, s, "Acme"), createOrg(t, s, "Beta")
+	da, _ := createDir(t, s, roster.Directory{OrgID: a.ID, Name: "Okta", Enabled: true}, newToken(now().Add(year)))
+	db, _ := createDir(t, s, roster.Directory{OrgID: b.ID, Name: "Okta", Enabled: true}, newToken(now().Add(year)))
+	add := func(d roster.Directory, userName, externalID, email string, active bool) {
+		tx(t, s, func(tx store.Tx) error {
+			m := &roster.Member{OrgID: d.OrgID, Email: email, Name: userName, Role: roster.RoleMember}
+			if err := tx.CreateMember(ctx, m); err != nil {
+				return err
+			}
+			return tx.CreateSCIMUser(ctx, &roster.SCIMUser{OrgID: d.OrgID, DirectoryID: d.ID, MemberID: m.ID, UserName: userName,
+				ExternalID: externalID, Active: active, Email: email, Resource: []byte(`{}`)})
+		})
+	}
+	add(da, "Ada@Example.com", "00u1", "ada@example.com", true)
+	add(da, "gone@example.com", "00u2", "gone@example.com", false)
+	for _, c := range []struct {
+		name                        string
+		dir                         roster.Directory
+		userName, externalID, email string
+		want                        bool
+	}{
+		{"a new person", da, "new@example.com", "00u9", "new@example.com", true},
+		{"a userName taken, in another case", da, "ADA@example.com", "", "other@example.com", false},
+		{"the externalId of a deactivated user", da, "renamed@example.com", "00u2", "renamed@example.com", false},
+		{"the externalId of an active user (externalId is not unique)", da, "dup@example.com", "00u1", "dup@example.com", true},
+		{"the email of a live member", da, "alias@example.com", "", "ADA@example.com", false},
+		{"org B with org A's userName, externalId and email", db, "Ada@Example.com", "00u2", "ada@example.com", true},
+	} {
+		got, err := s.IsNewSCIMPerson(ctx, c.dir.OrgID, c.dir.ID, c.userName, c.externalID, c.email)
+		if err != nil || got != c.want {
+			t.Errorf("IsNewSCIMPerson for %s = %v, %v; want %v", c.name, got, err, c.want)
+		}
 	}
 }

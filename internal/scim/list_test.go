@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/rosterhq/roster/internal/roster"
 )
 
@@ -143,5 +145,62 @@ func TestListTotalsFollowCreatesAndDeletes(t *testing.T) {
 		if got := get(o.do("GET", "/Users?count=1", nil).must(t, 200, "other directory").body, "totalResults"); got != jsonNum(0) {
 			t.Errorf("a new directory's list has totalResults %v; want 0", got)
 		}
+	})
+}
+
+func TestPagingByStartIndexStaysExactAcrossWrites(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		var all []string
+		for i := range 25 {
+			u := user(fmt.Sprintf("page%02d@example.com", i), "")
+			if i%3 == 0 {
+				u["title"] = "Engineer"
+			}
+			all = append(all, e.do("POST", "/Users", u).must(t, 201, "create").str("id"))
+		}
+		page := func(path string) []string {
+			t.Helper()
+			var ids []string
+			for _, r := range get(e.do("GET", path, nil).must(t, 200, path).body, "Resources").([]any) {
+				ids = append(ids, get(r, "id").(string))
+			}
+			return ids
+		}
+		want := func(path string, ids []string) {
+			t.Helper()
+			if got := page(path); !cmp.Equal(got, ids) {
+				t.Errorf("GET %s = %v; want %v", path, got, ids)
+			}
+		}
+		// An import pages through in order, twice: the second pass starts each page where
+		// the previous one ended.
+		for range 2 {
+			want("/Users?startIndex=1&count=10", all[0:10])
+			want("/Users?startIndex=11&count=10", all[10:20])
+			want("/Users?startIndex=21&count=10", all[20:25])
+		}
+		// A delete before a position moves every later user up by one.
+		e.do("DELETE", "/Users/"+all[4], nil).must(t, 204, "delete")
+		rest := append(append([]string{}, all[:4]...), all[5:]...)
+		want("/Users?startIndex=11&count=10", rest[10:20])
+		want("/Users?startIndex=21&count=10", rest[20:24])
+		// A create at the end shows on the last page.
+		last := e.do("POST", "/Users", user("page99@example.com", "")).must(t, 201, "create").str("id")
+		rest = append(rest, last)
+		want("/Users?startIndex=21&count=10", rest[20:25])
+		// A filtered list pages by the filter's own positions, and an update that takes a
+		// user out of the filter moves the later ones.
+		var engineers []string
+		for i, id := range all {
+			if i%3 == 0 && i != 4 {
+				engineers = append(engineers, id)
+			}
+		}
+		f := "&filter=title+eq+%22Engineer%22"
+		want("/Users?startIndex=1&count=3"+f, engineers[0:3])
+		want("/Users?startIndex=4&count=3"+f, engineers[3:6])
+		e.do("PATCH", "/Users/"+engineers[1], `{"Operations":[{"op":"replace","path":"title","value":"Manager"}]}`).must(t, 200, "patch")
+		engineers = append(engineers[:1], engineers[2:]...)
+		want("/Users?startIndex=4&count=3"+f, engineers[3:6])
 	})
 }

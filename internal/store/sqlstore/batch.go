@@ -106,6 +106,7 @@ func (b *batcher) run(batch []*writeReq) {
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	credentials := false
+	dirs := map[string]bool{}
 	var audits []auditRow
 	bq := &batchQuerier{tx: sqltx, kept: b.stmts, stmts: map[string]*sql.Stmt{}}
 	for i, r := range batch {
@@ -120,6 +121,9 @@ func (b *batcher) run(batch []*writeReq) {
 		t := &txn{reader: reader{q: detached{bq}, d: s.d}, actor: r.actor, meta: roster.RequestMetaFrom(r.ctx), now: now}
 		results[i] = runFn(r.fn, t)
 		credentials = credentials || t.credentialsChanged
+		for d := range t.dirs {
+			dirs[d] = true
+		}
 		if results[i].err != nil || results[i].panic != nil {
 			_, _ = bq.ExecContext(context.Background(), "ROLLBACK TO roster_tx")
 		}
@@ -146,6 +150,9 @@ func (b *batcher) run(batch []*writeReq) {
 				results[i].err = err
 			}
 		}
+	}
+	if len(dirs) > 0 && s.anchors != nil {
+		s.anchors.changed(dirs) // before any caller hears of the change
 	}
 	if credentials && s.tokens != nil {
 		s.tokens.invalidate() // before any caller hears of the change

@@ -86,6 +86,7 @@ func (r reader) GroupMembers(ctx context.Context, orgID, dirID, groupID string) 
 }
 
 func (t *txn) CreateSCIMGroup(ctx context.Context, g *roster.SCIMGroup, members []roster.GroupMember) error {
+	t.touch(g.DirectoryID)
 	if g.ID == "" {
 		g.ID = roster.NewID()
 	}
@@ -106,6 +107,7 @@ func (t *txn) CreateSCIMGroup(ctx context.Context, g *roster.SCIMGroup, members 
 }
 
 func (t *txn) UpdateSCIMGroup(ctx context.Context, g *roster.SCIMGroup, ifVersion int64) error {
+	t.touch(g.DirectoryID)
 	before, err := t.GetSCIMGroup(ctx, g.OrgID, g.DirectoryID, g.ID)
 	if err != nil {
 		return err
@@ -151,6 +153,7 @@ func (t *txn) memberType(ctx context.Context, orgID, dirID, id string) (string, 
 }
 
 func (t *txn) AddGroupMembers(ctx context.Context, orgID, dirID, groupID string, members []roster.GroupMember) (int, error) {
+	t.touch(dirID)
 	added := 0
 	for _, m := range members {
 		typ, err := t.memberType(ctx, orgID, dirID, m.Value)
@@ -185,6 +188,7 @@ func (t *txn) AddGroupMembers(ctx context.Context, orgID, dirID, groupID string,
 }
 
 func (t *txn) RemoveGroupMembers(ctx context.Context, orgID, dirID, groupID string, ids []string, all bool) (int, error) {
+	t.touch(dirID)
 	if all {
 		res, err := t.exec(ctx, `DELETE FROM scim_group_members WHERE group_id = $1 AND directory_id = $2`, groupID, dirID)
 		if err != nil {
@@ -217,6 +221,7 @@ func (t *txn) RemoveGroupMembers(ctx context.Context, orgID, dirID, groupID stri
 }
 
 func (t *txn) TouchSCIMGroup(ctx context.Context, orgID, dirID, groupID string, ifVersion int64) (*roster.SCIMGroup, error) {
+	t.touch(dirID)
 	res, err := t.exec(ctx, `UPDATE scim_groups SET version = version + 1, updated_at = $4
 		WHERE id = $1 AND org_id = $2 AND directory_id = $3 AND ($5 = 0 OR version = $5)`,
 		groupID, orgID, dirID, micros(t.now), ifVersion)
@@ -230,6 +235,7 @@ func (t *txn) TouchSCIMGroup(ctx context.Context, orgID, dirID, groupID string, 
 }
 
 func (t *txn) DeleteSCIMGroup(ctx context.Context, orgID, dirID, id string, ifVersion int64) error {
+	t.touch(dirID)
 	before, err := t.GetSCIMGroup(ctx, orgID, dirID, id)
 	if err != nil {
 		return err

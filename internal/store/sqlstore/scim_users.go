@@ -262,6 +262,7 @@ func (r reader) UserGroups(ctx context.Context, orgID, dirID string, userIDs []s
 }
 
 func (t *txn) CreateSCIMUser(ctx context.Context, u *roster.SCIMUser) error {
+	t.touch(u.DirectoryID)
 	if u.ID == "" {
 		u.ID = roster.NewID()
 	}
@@ -291,6 +292,7 @@ func (t *txn) staleOrMissing(ctx context.Context, table, what, orgID, dirID, id 
 }
 
 func (t *txn) UpdateSCIMUser(ctx context.Context, cur, u *roster.SCIMUser) error {
+	t.touch(cur.DirectoryID)
 	var res sql.Result
 	var err error
 	if u.UserName == cur.UserName && u.ExternalID == cur.ExternalID && u.MemberID == cur.MemberID {
@@ -323,6 +325,7 @@ func (t *txn) UpdateSCIMUser(ctx context.Context, cur, u *roster.SCIMUser) error
 }
 
 func (t *txn) DeleteSCIMUser(ctx context.Context, orgID, dirID, id string, ifVersion int64) (*roster.SCIMUser, error) {
+	t.touch(dirID)
 	before, err := t.GetSCIMUser(ctx, orgID, dirID, id)
 	if err != nil {
 		return nil, err

@@ -44,6 +44,8 @@ type Store struct {
 	rc *stmtCache
 	// tokens caches verified directory tokens (SQLite only).
 	tokens *tokenCache
+	// anchors start pages by startIndex where the previous page ended (SQLite only).
+	anchors *pageAnchors
 	reader
 }
 
@@ -86,6 +88,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		s.rc = &stmtCache{db: s.r}
 		s.reader = reader{q: cachedDB{db: s.r, c: s.rc}, d: s.d}
 		s.tokens = newTokenCache()
+		s.anchors = newPageAnchors()
 		s.batch = newBatcher(s)
 	}
 	return s, nil
@@ -216,6 +219,8 @@ type txn struct {
 	credentialsChanged bool
 	// audits are the audit entries of this transaction, written at its end.
 	audits []auditRow
+	// dirs are the directories whose users or groups this transaction writes.
+	dirs map[string]bool
 }
 
 // exec runs a statement and translates driver errors into roster kinds.

@@ -27,6 +27,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnEvents is called after a transaction that wrote events has committed, so that the
+	// webhook dispatcher of this process starts at once instead of at its next poll.
+	OnEvents func()
+	// BaseURL is the public URL of the server, for meta.location in the SCIM JSON of events.
+	BaseURL string
+	// NoEvents turns the outbox off. It exists only so that a benchmark can measure what the
+	// outbox costs; a server never sets it.
+	NoEvents bool
 }
 
 // Store is the SQL store. It reads through r and writes through w: on PostgreSQL both are
@@ -37,6 +45,7 @@ type Store struct {
 	r   *sql.DB
 	w   *sql.DB
 	now func() time.Time
+	opts Options
 	// batch is the group-commit writer (SQLite only).
 	batch *batcher
 	// rc caches prepared statements of the read pool (SQLite only).
@@ -74,6 +83,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.now = opts.Now
+	s.opts = opts
+	s.opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	s.reader = reader{q: s.r, d: s.d}
 	if err := s.migrate(ctx, dsn, opts.Logger); err != nil {
 		s.Close()
@@ -154,8 +165,32 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	return s.d.backup(ctx, s.w, path)
 }
 
-// Tx runs fn in one write transaction on behalf of actor.
-func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) (err error) {
+// SetBaseURL sets the public URL used in events once the listener is known.
+func (s *Store) SetBaseURL(u string) { s.opts.BaseURL = strings.TrimSuffix(u, "/") }
+
+// SetOnEvents sets the hook called after a transaction that wrote events commits.
+func (s *Store) SetOnEvents(fn func()) { s.opts.OnEvents = fn }
+
+// Tx runs fn in one write transaction on behalf of actor. The events the transaction
+// recorded are numbered and inserted after fn, just before the commit (events.go).
+func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) error {
+	wrote := false
+	err := s.tx(ctx, actor, func(tx store.Tx) error {
+		t := tx.(*txn)
+		t.noEvents, t.baseURL = s.opts.NoEvents, s.opts.BaseURL
+		if err := fn(t); err != nil {
+			return err
+		}
+		wrote = len(t.events) > 0
+		return t.flushEvents(ctx)
+	})
+	if err == nil && wrote && s.opts.OnEvents != nil {
+		s.opts.OnEvents()
+	}
+	return err
+}
+
+func (s *Store) tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) (err error) {
 	if s.batch != nil {
 		return s.batch.submit(ctx, actor, fn)
 	}
@@ -204,6 +239,10 @@ type txn struct {
 	actor roster.Actor
 	meta  roster.RequestMeta
 	now   time.Time
+	// events are the outbox events recorded so far, inserted by flushEvents.
+	events   []pendingEvent
+	noEvents bool
+	baseURL  string
 }
 
 // exec runs a statement and translates driver errors into roster kinds.
@@ -251,7 +290,10 @@ func (t *txn) record(ctx context.Context, orgID, action string, target roster.Ta
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		roster.NewID(), orgID, micros(t.now), string(t.actor.Type), t.actor.ID, action,
 		target.Type, target.ID, b, a, t.meta.RequestID, t.meta.IP)
-	return err
+	if err != nil {
+		return err
+	}
+	return t.emit(orgID, action, target, before, after, b, a)
 }
 
 func jsonOrNil(v any) (any, error) {

@@ -1,0 +1,329 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/internal/roster"
+)
+
+// The outbox. Every write of a transaction passes through txn.record, which writes the audit
+// record and queues the event of the change; just before the transaction commits,
+// flushEvents numbers the queued events from the organization's counter row (event_seqs) and
+// inserts them. The counter row stays locked from that update to the commit, so numbers are
+// handed out in commit order and without gaps: a transaction that takes number n+1 waits
+// until the holder of n has committed or rolled back (and a rollback returns n). A reader
+// that sees n+1 therefore already sees n. The lock is held only for the last two statements
+// of a transaction, never while it does its work, so writers of one organization queue for
+// microseconds and cannot deadlock on it (a transaction touching several organizations takes
+// their rows in sorted order).
+
+// pendingEvent is an event recorded in a transaction, numbered at commit.
+type pendingEvent struct {
+	orgID    string
+	id       string
+	typ      string
+	targetID string
+	data     []byte
+}
+
+// eventRenderer is a snapshot whose event data differs from its audit form: SCIM users and
+// groups are sent as SCIM JSON.
+type eventRenderer interface {
+	eventJSON(t *txn) ([]byte, error)
+}
+
+// eventTypes maps the audit actions whose event type differs; every other action is its own
+// event type.
+var eventTypes = map[string]string{
+	"member.updated":        "membership.updated",
+	"member.suspended":      "membership.suspended",
+	"member.reactivated":    "membership.reactivated",
+	"group.members_removed": roster.EventGroupMemberRemoved,
+}
+
+// eventType is the type of the event of an audit action.
+func eventType(action string, before, after any) string {
+	if action == "user.updated" {
+		b, okB := before.(scimUserSnap)
+		a, okA := after.(scimUserSnap)
+		if okA && okB && b.u != nil && a.u != nil {
+			switch {
+			case b.u.Active && !a.u.Active:
+				return roster.EventUserSuspended
+			case !b.u.Active && a.u.Active:
+				return roster.EventUserReactivated
+			}
+		}
+		return action
+	}
+	if t, ok := eventTypes[action]; ok {
+		return t
+	}
+	return action
+}
+
+// emit queues the event of a change recorded by record. auditBefore and auditAfter are the
+// audit snapshots already encoded (nil for none).
+func (t *txn) emit(orgID, action string, target roster.Target, before, after any, auditBefore, auditAfter any) error {
+	if t.noEvents {
+		return nil
+	}
+	typ := eventType(action, before, after)
+	src, enc := after, auditAfter
+	if after == nil {
+		src, enc = before, auditBefore // a deletion carries the resource as it was
+	}
+	var data []byte
+	if r, ok := src.(eventRenderer); ok {
+		var err error
+		if data, err = r.eventJSON(t); err != nil {
+			return err
+		}
+	} else if s, ok := enc.(string); ok {
+		data = []byte(s)
+	} else {
+		data = []byte("null")
+	}
+	switch action {
+	case "group.member_added", "group.member_removed":
+		data = groupMemberData(target.ID, "member", data)
+	case "group.members_removed":
+		data = groupMemberData(target.ID, "allMembers", data) // {"removed": n}
+	}
+	t.events = append(t.events, pendingEvent{orgID: orgID, id: roster.NewID(), typ: typ, targetID: target.ID, data: data})
+	return nil
+}
+
+// groupMemberData is the data of a group membership event: the group and the member.
+func groupMemberData(groupID, key string, member []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"groupId":`)
+	id, _ := json.Marshal(groupID)
+	b.Write(id)
+	b.WriteString(`,"` + key + `":`)
+	b.Write(member)
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// orderEvents puts a creation before the events recorded earlier about the same resource in
+// the same transaction (a group's initial members are added before the group is recorded).
+func orderEvents(evs []pendingEvent) {
+	for i := range evs {
+		if !strings.HasSuffix(evs[i].typ, ".created") {
+			continue
+		}
+		for j := 0; j < i; j++ {
+			if evs[j].targetID == evs[i].targetID {
+				e := evs[i]
+				copy(evs[j+1:i+1], evs[j:i])
+				evs[j] = e
+				break
+			}
+		}
+	}
+}
+
+// flushEvents numbers and inserts the queued events; it is the last thing a transaction does
+// before it commits.
+func (t *txn) flushEvents(ctx context.Context) error {
+	if len(t.events) == 0 {
+		return nil
+	}
+	orderEvents(t.events)
+	byOrg := map[string][]int{}
+	var orgs []string
+	for i, e := range t.events {
+		if _, ok := byOrg[e.orgID]; !ok {
+			orgs = append(orgs, e.orgID)
+		}
+		byOrg[e.orgID] = append(byOrg[e.orgID], i)
+	}
+	sort.Strings(orgs)
+	for _, org := range orgs {
+		idx := byOrg[org]
+		var last int64
+		if err := t.q.QueryRowContext(ctx, `INSERT INTO event_seqs (org_id, seq) VALUES ($1, $2)
+			ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq`,
+			org, int64(len(idx))).Scan(&last); err != nil {
+			return t.d.translate(err)
+		}
+		first := last - int64(len(idx)) + 1
+		// One multi-row insert per organization, in chunks that stay under the parameter
+		// limits of both databases.
+		for start := 0; start < len(idx); start += 100 {
+			end := min(start+100, len(idx))
+			var q strings.Builder
+			q.WriteString(`INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data) VALUES `)
+			args := make([]any, 0, (end-start)*8)
+			for k, i := range idx[start:end] {
+				if k > 0 {
+					q.WriteString(", ")
+				}
+				n := len(args)
+				q.WriteString("($" + strconv.Itoa(n+1))
+				for c := 2; c <= 8; c++ {
+					q.WriteString(", $" + strconv.Itoa(n+c))
+				}
+				q.WriteString(")")
+				e := t.events[i]
+				args = append(args, org, first+int64(start+k), e.id, e.typ, micros(t.now), string(t.actor.Type), t.actor.ID, string(e.data))
+			}
+			if _, err := t.exec(ctx, q.String(), args...); err != nil {
+				return err
+			}
+		}
+	}
+	t.events = t.events[:0]
+	return nil
+}
+
+// scimUserSnap is a SCIM user in a change: its audit form is the stored fields, its event
+// form the SCIM resource.
+type scimUserSnap struct{ u *roster.SCIMUser }
+
+func (s scimUserSnap) MarshalJSON() ([]byte, error) {
+	u := s.u
+	return json.Marshal(map[string]any{"id": u.ID, "directoryId": u.DirectoryID, "memberId": u.MemberID, "userName": u.UserName,
+		"externalId": u.ExternalID, "active": u.Active, "version": u.Version, "resource": u.Resource})
+}
+
+func (s scimUserSnap) eventJSON(t *txn) ([]byte, error) {
+	u := s.u
+	var groups any
+	if len(u.Groups) > 0 {
+		list := make([]map[string]string, len(u.Groups))
+		for i, g := range u.Groups {
+			list[i] = map[string]string{"value": g.Value, "display": g.Display, "$ref": t.scimLocation("Groups", g.Value), "type": "direct"}
+		}
+		groups = list
+	}
+	return scimJSON(u.Resource, "urn:ietf:params:scim:schemas:core:2.0:User", u.ID,
+		"groups", groups, "meta", scimMeta("User", t.scimLocation("Users", u.ID), u.CreatedAt, u.UpdatedAt, u.Version))
+}
+
+// scimGroupSnap is a SCIM group in a change. Its event form leaves the members out: each
+// membership change is an event of its own, and a group may have 100,000 members.
+type scimGroupSnap struct{ g *roster.SCIMGroup }
+
+func (s scimGroupSnap) MarshalJSON() ([]byte, error) {
+	g := s.g
+	return json.Marshal(map[string]any{"id": g.ID, "directoryId": g.DirectoryID, "displayName": g.DisplayName,
+		"externalId": g.ExternalID, "version": g.Version})
+}
+
+func (s scimGroupSnap) eventJSON(t *txn) ([]byte, error) {
+	g := s.g
+	return scimJSON(g.Resource, "urn:ietf:params:scim:schemas:core:2.0:Group", g.ID,
+		"meta", scimMeta("Group", t.scimLocation("Groups", g.ID), g.CreatedAt, g.UpdatedAt, g.Version))
+}
+
+const enterpriseUserSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+// scimJSON renders a stored SCIM document with schemas, id and the extra attributes, as the
+// SCIM endpoint does (RFC 7643 section 3).
+func scimJSON(stored json.RawMessage, core, id string, extra ...any) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(stored) + 256)
+	buf.WriteString(`{"schemas":["` + core + `"`)
+	if core == "urn:ietf:params:scim:schemas:core:2.0:User" && bytes.Contains(stored, []byte(`"`+enterpriseUserSchema+`"`)) {
+		buf.WriteString(`,"` + enterpriseUserSchema + `"`)
+	}
+	buf.WriteString(`],"id":`)
+	q, _ := json.Marshal(id)
+	buf.Write(q)
+	inner := bytes.TrimSpace(stored)
+	inner = bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimPrefix(inner, []byte("{")), []byte("}")))
+	if len(inner) > 0 {
+		buf.WriteByte(',')
+		buf.Write(inner)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i+1] == nil {
+			continue
+		}
+		v, err := json.Marshal(extra[i+1])
+		if err != nil {
+			return nil, err
+		}
+		buf.WriteString(`,"` + extra[i].(string) + `":`)
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+type scimMetaJSON struct {
+	ResourceType string `json:"resourceType"`
+	Created      string `json:"created"`
+	LastModified string `json:"lastModified"`
+	Location     string `json:"location,omitempty"`
+	Version      string `json:"version"`
+}
+
+func scimMeta(rt, location string, created, modified time.Time, version int64) scimMetaJSON {
+	return scimMetaJSON{ResourceType: rt, Created: created.UTC().Format(time.RFC3339Nano),
+		LastModified: modified.UTC().Format(time.RFC3339Nano), Location: location,
+		Version: `W/"` + strconv.FormatInt(version, 10) + `"`}
+}
+
+func (t *txn) scimLocation(endpoint, id string) string {
+	if t.baseURL == "" {
+		return ""
+	}
+	return t.baseURL + "/scim/v2/" + endpoint + "/" + id
+}
+
+// ListEvents reads an organization's events after a sequence number.
+func (r reader) ListEvents(ctx context.Context, orgID string, after int64, types []string, n int) ([]roster.Event, error) {
+	n = limit(n, 100, 1000)
+	b := &sqlb{d: r.d}
+	q := `SELECT seq, id, type, created_at, actor_type, actor_id, data FROM events WHERE org_id = ` + b.arg(orgID) + ` AND seq > ` + b.arg(after)
+	if len(types) > 0 {
+		q += ` AND type IN (`
+		for i, typ := range types {
+			if i > 0 {
+				q += ", "
+			}
+			q += b.arg(typ)
+		}
+		q += `)`
+	}
+	q += ` ORDER BY seq LIMIT ` + b.arg(n)
+	rows, err := r.q.QueryContext(ctx, q, b.args...)
+	if err != nil {
+		return nil, r.d.translate(err)
+	}
+	defer rows.Close()
+	out := []roster.Event{}
+	for rows.Next() {
+		e := roster.Event{OrgID: orgID}
+		var created int64
+		var data string
+		if err := rows.Scan(&e.Seq, &e.ID, &e.Type, &created, &e.Actor.Type, &e.Actor.ID, &data); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = fromMicros(created)
+		e.Data = json.RawMessage(data)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// FirstEventSeq is the number just before the oldest retained event of an organization.
+func (r reader) FirstEventSeq(ctx context.Context, orgID string) (int64, error) {
+	var seq *int64
+	if err := r.q.QueryRowContext(ctx, `SELECT MIN(seq) FROM events WHERE org_id = $1`, orgID).Scan(&seq); err != nil {
+		return 0, r.d.translate(err)
+	}
+	if seq == nil {
+		return 0, nil
+	}
+	return *seq - 1, nil
+}

@@ -54,7 +54,9 @@ func newSecret() (string, error) {
 
 // associated binds a secret's ciphertext to its endpoint: moved to another row, it fails to
 // decrypt.
-func associated(orgID, id string) []byte { return []byte("webhook_endpoints.secret:" + orgID + ":" + id) }
+func associated(orgID, id string) []byte {
+	return []byte("webhook_endpoints.secret:" + orgID + ":" + id)
+}
 
 func (s *Service) encrypt(orgID, id, secret string) (string, error) {
 	if s.kr == nil {

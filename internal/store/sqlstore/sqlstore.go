@@ -41,10 +41,10 @@ type Options struct {
 // one pool; on SQLite w is a single connection (SQLite has one writer at a time, and a
 // queue in Go is cheaper than busy-waiting on the file lock) and r is a pool of readers.
 type Store struct {
-	d   dialect
-	r   *sql.DB
-	w   *sql.DB
-	now func() time.Time
+	d    dialect
+	r    *sql.DB
+	w    *sql.DB
+	now  func() time.Time
 	opts Options
 	// batch is the group-commit writer (SQLite only).
 	batch *batcher

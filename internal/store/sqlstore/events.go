@@ -179,6 +179,11 @@ func (t *txn) flushEvents(ctx context.Context) error {
 				return err
 			}
 		}
+		for _, id := range t.newWebhooks {
+			if _, err := t.exec(ctx, `UPDATE webhook_endpoints SET cursor_seq = $1 WHERE id = $2 AND org_id = $3`, last, id, org); err != nil {
+				return err
+			}
+		}
 	}
 	t.events = t.events[:0]
 	return nil

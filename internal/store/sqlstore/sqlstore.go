@@ -240,8 +240,9 @@ type txn struct {
 	meta  roster.RequestMeta
 	now   time.Time
 	// events are the outbox events recorded so far, inserted by flushEvents.
-	events   []pendingEvent
-	noEvents bool
+	events      []pendingEvent
+	newWebhooks []string // created in this transaction: their cursor starts after its events
+	noEvents    bool
 	baseURL  string
 }
 

@@ -94,10 +94,13 @@ func (t *txn) CreateWebhook(ctx context.Context, w *roster.Webhook) error {
 	if _, err := t.GetOrganization(ctx, w.OrgID); err != nil {
 		return err
 	}
+	// The cursor starts at the organization's latest event; flushEvents moves it past the
+	// events of this transaction, so the endpoint gets exactly what commits after it.
 	var head sql.NullInt64
 	if err := t.q.QueryRowContext(ctx, `SELECT seq FROM event_seqs WHERE org_id = $1`, w.OrgID).Scan(&head); err != nil && err != sql.ErrNoRows {
 		return t.d.translate(err)
 	}
+	t.newWebhooks = append(t.newWebhooks, w.ID)
 	w.CursorSeq, w.Enabled, w.CreatedAt, w.UpdatedAt = head.Int64, true, t.now, t.now
 	if w.EventTypes == nil {
 		w.EventTypes = []string{}

@@ -165,26 +165,47 @@ func (d *Dispatcher) serve(ctx context.Context, w *roster.Webhook) {
 	}
 	for {
 		if ctx.Err() != nil || time.Now().After(deadline) {
-			d.finish(w, nil, d.okState(w, true), log)
+			d.finish(w, nil, d.keepState(w), log)
 			return
 		}
+		// Each round rereads the endpoint: an admin may have rotated its secret, changed its
+		// URL or types, or disabled it while this lease runs.
+		cur, err := d.Store.GetWebhook(ctx, w.OrgID, w.ID)
+		if err != nil {
+			d.finish(w, nil, d.keepState(w), log)
+			return
+		}
+		if !cur.Enabled {
+			d.finish(w, nil, d.keepState(w), log)
+			return
+		}
+		if cur.SecretEnc != w.SecretEnc || cur.PrevSecretEnc != w.PrevSecretEnc || !sameTime(cur.PrevExpiresAt, w.PrevExpiresAt) {
+			if secrets, err = d.Service.Secrets(cur, d.Now()); err != nil {
+				log.Error("webhooks: cannot decrypt the signing secret", "err", err)
+				d.finish(w, nil, d.keepState(w), log)
+				return
+			}
+		}
+		w.URL, w.EventTypes, w.SecretEnc, w.PrevSecretEnc, w.PrevExpiresAt = cur.URL, cur.EventTypes, cur.SecretEnc, cur.PrevSecretEnc, cur.PrevExpiresAt
 		fanned, err := d.Store.FanOut(ctx, w, d.Owner, 500)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("webhooks: fan-out", "err", err)
 			}
-			return // the lease expires; another round takes over
+			d.finish(w, nil, d.keepState(w), log) // give the lease back (else it expires)
+			return
 		}
 		pending, err := d.Store.PendingDeliveries(ctx, w, d.Batch)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("webhooks: reading deliveries", "err", err)
 			}
+			d.finish(w, nil, d.keepState(w), log)
 			return
 		}
 		if len(pending) == 0 {
 			if fanned == 0 {
-				d.finish(w, nil, d.okState(w, true), log)
+				d.finish(w, nil, d.keepState(w), log)
 				return
 			}
 			continue
@@ -213,7 +234,12 @@ func (d *Dispatcher) serve(ctx context.Context, w *roster.Webhook) {
 			d.finish(w, results, d.failState(w, at), log)
 			return
 		}
-		if !d.finish(w, results, d.okState(w, false), log) {
+		st := d.okState(w, false)
+		if len(results) == 0 || !results[len(results)-1].OK {
+			st = d.keepState(w) // stopped before any attempt: nothing to judge by
+			st.Release = false
+		}
+		if !d.finish(w, results, st, log) {
 			return
 		}
 	}
@@ -221,6 +247,15 @@ func (d *Dispatcher) serve(ctx context.Context, w *roster.Webhook) {
 
 func (d *Dispatcher) okState(w *roster.Webhook, release bool) store.WebhookState {
 	return store.WebhookState{Release: release}
+}
+
+// keepState releases the lease leaving the failure state as it was.
+func (d *Dispatcher) keepState(w *roster.Webhook) store.WebhookState {
+	st := store.WebhookState{Failures: w.Failures, FailingSince: w.FailingSince, Release: true}
+	if w.NextAttemptAt != nil {
+		st.NextAttemptAt = *w.NextAttemptAt
+	}
+	return st
 }
 
 func (d *Dispatcher) failState(w *roster.Webhook, at time.Time) store.WebhookState {
@@ -247,6 +282,11 @@ func (d *Dispatcher) finish(w *roster.Webhook, results []store.AttemptResult, st
 		return false
 	}
 	w.Failures, w.FailingSince = st.Failures, st.FailingSince
+	w.NextAttemptAt = nil
+	if !st.NextAttemptAt.IsZero() {
+		t := st.NextAttemptAt
+		w.NextAttemptAt = &t
+	}
 	if st.Disable {
 		log.Warn("webhooks: endpoint disabled after sustained failure", "failures", st.Failures)
 	}
@@ -287,6 +327,13 @@ func (d *Dispatcher) send(ctx context.Context, w *roster.Webhook, p *store.Pendi
 		res.Error = "receiver answered " + resp.Status
 	}
 	return res
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 func truncate(s string, n int) string {

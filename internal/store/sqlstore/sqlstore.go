@@ -243,7 +243,7 @@ type txn struct {
 	events      []pendingEvent
 	newWebhooks []string // created in this transaction: their cursor starts after its events
 	noEvents    bool
-	baseURL  string
+	baseURL     string
 }
 
 // exec runs a statement and translates driver errors into roster kinds.

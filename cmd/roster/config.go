@@ -43,6 +43,8 @@ type config struct {
 	// AllowPrivateOutbound lets webhooks reach private, loopback and link-local addresses
 	// (ROSTER_ALLOW_PRIVATE_OUTBOUND=1).
 	AllowPrivateOutbound bool
+	WebhookTimeout       time.Duration
+	WebhookLease         time.Duration
 
 	// From the environment only: secrets never go on a command line, where ps shows them.
 	AdminKey  auth.Secret
@@ -106,6 +108,8 @@ func flagSet(name string, env envFunc, stderr io.Writer, server bool) (*flag.Fla
 		dur(&c.EventsRetention, "events-retention", "ROSTER_EVENTS_RETENTION", 720*time.Hour, "how long events are kept for the events API and redelivery (0: forever)")
 		dur(&c.DeliveriesRetention, "deliveries-retention", "ROSTER_DELIVERIES_RETENTION", 720*time.Hour, "how long finished webhook deliveries are kept in the delivery log (0: forever)")
 		dur(&c.RequestLogRetention, "scim-request-log-retention", "ROSTER_SCIM_REQUEST_LOG_RETENTION", 720*time.Hour, "how long SCIM request-log entries are kept (0: forever)")
+		dur(&c.WebhookTimeout, "webhook-timeout", "ROSTER_WEBHOOK_TIMEOUT", 10*time.Second, "how long one webhook delivery attempt may take")
+		dur(&c.WebhookLease, "webhook-lease", "ROSTER_WEBHOOK_LEASE", 30*time.Second, "how long a replica holds a webhook endpoint it delivers to (more than twice --webhook-timeout)")
 		c.failures = &failures
 	}
 	return fs, c, &errs
@@ -145,6 +149,9 @@ func (c *config) validate() error {
 		if d < 0 {
 			return usagef("retention periods must not be negative")
 		}
+	}
+	if c.failures != nil && (c.WebhookTimeout <= 0 || c.WebhookLease <= 2*c.WebhookTimeout) {
+		return usagef("--webhook-lease must be more than twice --webhook-timeout, and both positive")
 	}
 	if c.MaxBodyBytes < 0 {
 		return usagef("--max-body-bytes must be positive")

@@ -68,6 +68,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		Service: evsvc,
 		Client:  outbound.New(outbound.Options{AllowPrivate: c.AllowPrivateOutbound, MaxRedirects: -1, UserAgent: "Roster-Webhooks/1"}),
 		Logger:  log,
+		Timeout: c.WebhookTimeout,
+		Lease:   c.WebhookLease,
 	}
 	st.SetOnEvents(dispatcher.Wake)
 	handler := httpapi.NewServer(httpapi.Deps{

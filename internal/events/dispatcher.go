@@ -20,7 +20,8 @@ import (
 // Dispatcher defaults.
 const (
 	DefaultPoll        = time.Second
-	DefaultLease       = time.Minute
+	DefaultLease       = 30 * time.Second
+	DefaultTimeout     = 10 * time.Second
 	DefaultConcurrency = 16
 	DefaultBatch       = 100
 	// MaxFailingFor is how long an endpoint may fail without a success before it is
@@ -52,9 +53,15 @@ type Dispatcher struct {
 	Client *http.Client
 	Logger *slog.Logger
 	// Owner names this replica in leases (default: random).
-	Owner       string
-	Poll        time.Duration
-	Lease       time.Duration
+	Owner string
+	Poll  time.Duration
+	// Lease is how long a claimed endpoint stays with this replica; a replica that dies
+	// holding one delays that endpoint by at most this. Attempts start only in the first
+	// half of a lease and each is bounded by Timeout (which must be under Lease/2), so a
+	// lease never expires under an attempt in flight.
+	Lease time.Duration
+	// Timeout bounds one delivery attempt.
+	Timeout     time.Duration
 	Concurrency int
 	Batch       int
 	Now         func() time.Time
@@ -82,6 +89,12 @@ func (d *Dispatcher) init() {
 		}
 		if d.Lease <= 0 {
 			d.Lease = DefaultLease
+		}
+		if d.Timeout <= 0 {
+			d.Timeout = DefaultTimeout
+		}
+		if d.Timeout >= d.Lease/2 {
+			d.Timeout = d.Lease/2 - d.Lease/10
 		}
 		if d.Concurrency <= 0 {
 			d.Concurrency = DefaultConcurrency
@@ -303,6 +316,8 @@ func (d *Dispatcher) send(ctx context.Context, w *roster.Webhook, p *store.Pendi
 	}
 	start := time.Now()
 	res.At = d.Now()
+	ctx, cancel := context.WithTimeout(ctx, d.Timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
 	if err != nil {
 		res.Error = err.Error()

@@ -269,16 +269,24 @@ func (s *Store) ClaimWebhooks(ctx context.Context, owner string, now time.Time, 
 	if s.d.name() == "postgres" {
 		lock = ` FOR UPDATE SKIP LOCKED`
 	}
+	const due = `w.enabled AND w.lease_until < $1 AND w.next_attempt_at <= $1
+		AND (EXISTS (SELECT 1 FROM events e WHERE e.org_id = w.org_id AND e.seq > w.cursor_seq)
+			OR EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'pending'))`
+	// A read first, so that an idle server polls without write transactions.
+	var dueN int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_endpoints w WHERE `+due+` LIMIT 1) x`, micros(now)).Scan(&dueN); err != nil {
+		return nil, s.d.translate(err)
+	}
+	if dueN == 0 {
+		return nil, nil
+	}
 	var out []roster.Webhook
 	err := s.raw(ctx, func(t *txn) error {
 		out = nil
-		rows, err := t.q.QueryContext(ctx, `UPDATE webhook_endpoints SET lease_owner = $1, lease_until = $2
-			WHERE id IN (SELECT w.id FROM webhook_endpoints w
-				WHERE w.enabled AND w.lease_until < $3 AND w.next_attempt_at <= $3
-				AND (EXISTS (SELECT 1 FROM events e WHERE e.org_id = w.org_id AND e.seq > w.cursor_seq)
-					OR EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'pending'))
+		rows, err := t.q.QueryContext(ctx, `UPDATE webhook_endpoints SET lease_owner = $2, lease_until = $3
+			WHERE id IN (SELECT w.id FROM webhook_endpoints w WHERE `+due+`
 				ORDER BY w.next_attempt_at, w.id LIMIT $4`+lock+`)
-			RETURNING `+webhookCols, owner, micros(now.Add(lease)), micros(now), n)
+			RETURNING `+webhookCols, micros(now), owner, micros(now.Add(lease)), n)
 		if err != nil {
 			return t.d.translate(err)
 		}
@@ -437,14 +445,32 @@ const purgeBatch = 1000
 
 func (s *Store) PurgeBefore(ctx context.Context, c store.Retention) (store.PurgeCounts, error) {
 	var out store.PurgeCounts
-	loop := func(n *int64, cutoff time.Time, q string) error {
-		if cutoff.IsZero() {
-			return nil
+	// Each purge is a table, its key and the condition of what is expired ($1 the cutoff).
+	purges := []struct {
+		n           *int64
+		cutoff      time.Time
+		table, cond string
+	}{
+		{&out.Audit, c.Audit, "audit_log", "x.created_at < $1"},
+		{&out.Deliveries, c.Deliveries, "webhook_deliveries", "x.created_at < $1 AND x.status <> 'pending'"},
+		{&out.Events, c.Events, "events", "x.created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = x.id AND d.status = 'pending')"},
+		{&out.SCIMRequests, c.SCIMRequests, "scim_request_log", "x.at < $1"},
+	}
+	for _, p := range purges {
+		if p.cutoff.IsZero() {
+			continue
 		}
-		for {
+		// Look before writing: most hourly runs find nothing and need no write transaction.
+		var found int
+		if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+p.table+` x WHERE `+p.cond+` LIMIT 1) y`,
+			micros(p.cutoff)).Scan(&found); err != nil {
+			return out, s.d.translate(err)
+		}
+		for found > 0 {
 			var affected int64
 			err := s.raw(ctx, func(t *txn) error {
-				res, err := t.exec(ctx, q, micros(cutoff), purgeBatch)
+				res, err := t.exec(ctx, `DELETE FROM `+p.table+` WHERE id IN (SELECT x.id FROM `+p.table+` x WHERE `+p.cond+` LIMIT $2)`,
+					micros(p.cutoff), purgeBatch)
 				if err != nil {
 					return err
 				}
@@ -452,30 +478,16 @@ func (s *Store) PurgeBefore(ctx context.Context, c store.Retention) (store.Purge
 				return nil
 			})
 			if err != nil {
-				return err
+				return out, err
 			}
-			*n += affected
-			if affected < purgeBatch || ctx.Err() != nil {
-				return ctx.Err()
+			*p.n += affected
+			if affected < purgeBatch {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return out, err
 			}
 		}
-	}
-	if err := loop(&out.Audit, c.Audit, `DELETE FROM audit_log WHERE id IN
-		(SELECT id FROM audit_log WHERE created_at < $1 LIMIT $2)`); err != nil {
-		return out, err
-	}
-	if err := loop(&out.Deliveries, c.Deliveries, `DELETE FROM webhook_deliveries WHERE id IN
-		(SELECT id FROM webhook_deliveries WHERE created_at < $1 AND status <> 'pending' LIMIT $2)`); err != nil {
-		return out, err
-	}
-	if err := loop(&out.Events, c.Events, `DELETE FROM events WHERE id IN
-		(SELECT e.id FROM events e WHERE e.created_at < $1
-			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending') LIMIT $2)`); err != nil {
-		return out, err
-	}
-	if err := loop(&out.SCIMRequests, c.SCIMRequests, `DELETE FROM scim_request_log WHERE id IN
-		(SELECT id FROM scim_request_log WHERE at < $1 LIMIT $2)`); err != nil {
-		return out, err
 	}
 	return out, nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/rosterhq/roster/internal/store/sqlstore"
 )
 
-
 func newEventsEnv(t *testing.T, backend int) *env {
 	st := backends[backend].open(t)
 	st.(*sqlstore.Store).SetBaseURL(testBaseURL)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"sort"
 	"strconv"
@@ -23,13 +24,13 @@ import (
 // microseconds and cannot deadlock on it (a transaction touching several organizations takes
 // their rows in sorted order).
 
-// pendingEvent is an event recorded in a transaction, numbered at commit.
+// pendingEvent is a change recorded in a transaction: its audit record and its event,
+// numbered at commit.
 type pendingEvent struct {
-	orgID    string
-	id       string
-	typ      string
-	targetID string
-	data     []byte
+	orgID, auditID, action, targetType, targetID string
+	before, after                                any // the encoded audit snapshots: string or nil
+	id, typ                                      string
+	data                                         []byte
 }
 
 // eventRenderer is a snapshot whose event data differs from its audit form: SCIM users and
@@ -68,35 +69,30 @@ func eventType(action string, before, after any) string {
 	return action
 }
 
-// emit queues the event of a change recorded by record. auditBefore and auditAfter are the
-// audit snapshots already encoded (nil for none).
-func (t *txn) emit(orgID, action string, target roster.Target, before, after any, auditBefore, auditAfter any) error {
-	if t.noEvents {
-		return nil
-	}
-	typ := eventType(action, before, after)
-	src, enc := after, auditAfter
+// emit fills in the event of a change recorded by record.
+func (t *txn) emit(c *pendingEvent, before, after any) error {
+	c.typ = eventType(c.action, before, after)
+	c.id = roster.NewID()
+	src, enc := after, c.after
 	if after == nil {
-		src, enc = before, auditBefore // a deletion carries the resource as it was
+		src, enc = before, c.before // a deletion carries the resource as it was
 	}
-	var data []byte
 	if r, ok := src.(eventRenderer); ok {
 		var err error
-		if data, err = r.eventJSON(t); err != nil {
+		if c.data, err = r.eventJSON(t); err != nil {
 			return err
 		}
 	} else if s, ok := enc.(string); ok {
-		data = []byte(s)
+		c.data = []byte(s)
 	} else {
-		data = []byte("null")
+		c.data = []byte("null")
 	}
-	switch action {
+	switch c.action {
 	case "group.member_added", "group.member_removed":
-		data = groupMemberData(target.ID, "member", data)
+		c.data = groupMemberData(c.targetID, "member", c.data)
 	case "group.members_removed":
-		data = groupMemberData(target.ID, "allMembers", data) // {"removed": n}
+		c.data = groupMemberData(c.targetID, "allMembers", c.data) // {"removed": n}
 	}
-	t.events = append(t.events, pendingEvent{orgID: orgID, id: roster.NewID(), typ: typ, targetID: target.ID, data: data})
 	return nil
 }
 
@@ -130,8 +126,50 @@ func orderEvents(evs []pendingEvent) {
 	}
 }
 
-// flushEvents numbers and inserts the queued events; it is the last thing a transaction does
-// before it commits.
+// startNewWebhooks moves the cursor of endpoints created in this transaction past its events.
+func (t *txn) startNewWebhooks(ctx context.Context, org string) error {
+	if len(t.newWebhooks) == 0 {
+		return nil
+	}
+	last, err := t.headSeq(ctx, org)
+	if err != nil {
+		return err
+	}
+	for _, id := range t.newWebhooks {
+		if _, err := t.exec(ctx, `UPDATE webhook_endpoints SET cursor_seq = $1 WHERE id = $2 AND org_id = $3`, last, id, org); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// headSeq is the number of an organization's latest committed event, as this transaction
+// sees it.
+func (t *txn) headSeq(ctx context.Context, org string) (int64, error) {
+	var head sql.NullInt64
+	q := `SELECT seq FROM event_seqs WHERE org_id = $1`
+	if t.d.name() == "sqlite" {
+		q = `SELECT MAX(seq) FROM events WHERE org_id = $1`
+	}
+	if err := t.q.QueryRowContext(ctx, q, org).Scan(&head); err != nil && err != sql.ErrNoRows {
+		return 0, t.d.translate(err)
+	}
+	return head.Int64, nil
+}
+
+// flushChunk bounds the rows of one statement, under both databases' parameter limits.
+const flushChunk = 100
+
+// flushEvents inserts the transaction's audit records and events; it is the last thing a
+// transaction does before it commits. Each organization's changes go in one statement:
+//
+//   - SQLite: an insert into the change_log view, whose trigger writes the audit record and
+//     the event, numbering it one past the organization's highest. SQLite runs one write
+//     transaction at a time (across processes too), so that number is exact; the purge never
+//     deletes an organization's newest event, so numbers are never reused.
+//   - PostgreSQL: one statement whose data-modifying CTEs take the next numbers from the
+//     organization's event_seqs row (locking it until the commit: numbers are handed out in
+//     commit order without gaps), insert the audit records and insert the events.
 func (t *txn) flushEvents(ctx context.Context) error {
 	if len(t.events) == 0 {
 		return nil
@@ -148,45 +186,73 @@ func (t *txn) flushEvents(ctx context.Context) error {
 	sort.Strings(orgs)
 	for _, org := range orgs {
 		idx := byOrg[org]
-		var last int64
-		if err := t.q.QueryRowContext(ctx, `INSERT INTO event_seqs (org_id, seq) VALUES ($1, $2)
-			ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq`,
-			org, int64(len(idx))).Scan(&last); err != nil {
-			return t.d.translate(err)
-		}
-		first := last - int64(len(idx)) + 1
-		// One multi-row insert per organization, in chunks that stay under the parameter
-		// limits of both databases.
-		for start := 0; start < len(idx); start += 100 {
-			end := min(start+100, len(idx))
-			var q strings.Builder
-			q.WriteString(`INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data) VALUES `)
-			args := make([]any, 0, (end-start)*8)
-			for k, i := range idx[start:end] {
-				if k > 0 {
-					q.WriteString(", ")
-				}
-				n := len(args)
-				q.WriteString("($" + strconv.Itoa(n+1))
-				for c := 2; c <= 8; c++ {
-					q.WriteString(", $" + strconv.Itoa(n+c))
-				}
-				q.WriteString(")")
-				e := t.events[i]
-				args = append(args, org, first+int64(start+k), e.id, e.typ, micros(t.now), string(t.actor.Type), t.actor.ID, string(e.data))
-			}
-			if _, err := t.exec(ctx, q.String(), args...); err != nil {
+		for start := 0; start < len(idx); start += flushChunk {
+			chunk := idx[start:min(start+flushChunk, len(idx))]
+			q, args := t.changeSQL(org, chunk)
+			if _, err := t.exec(ctx, q, args...); err != nil {
 				return err
 			}
 		}
-		for _, id := range t.newWebhooks {
-			if _, err := t.exec(ctx, `UPDATE webhook_endpoints SET cursor_seq = $1 WHERE id = $2 AND org_id = $3`, last, id, org); err != nil {
-				return err
-			}
+		if err := t.startNewWebhooks(ctx, org); err != nil {
+			return err
 		}
 	}
 	t.events = t.events[:0]
 	return nil
+}
+
+// changeSQL builds the statement that writes one organization's chunk of changes.
+func (t *txn) changeSQL(org string, chunk []int) (string, []any) {
+	pg := t.d.name() == "postgres"
+	withEvents := !t.noEvents
+	// $1..$6 are shared by every row; each row adds its own.
+	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, t.meta.RequestID, t.meta.IP, int64(len(chunk))}
+	cast := func(s, typ string) string {
+		if pg {
+			return s + "::" + typ
+		}
+		return s
+	}
+	p := func(v any, typ string) string {
+		args = append(args, v)
+		return cast("$"+strconv.Itoa(len(args)), typ)
+	}
+	var rows strings.Builder
+	for k, i := range chunk {
+		c := t.events[i]
+		if k > 0 {
+			rows.WriteString(", ")
+		}
+		rows.WriteString("(" + strconv.Itoa(k+1) + ", " + p(c.auditID, "text") + ", " + p(c.action, "text") + ", " + p(c.targetType, "text") + ", " +
+			p(c.targetID, "text") + ", " + p(c.before, "text") + ", " + p(c.after, "text"))
+		if withEvents {
+			rows.WriteString(", " + p(c.id, "text") + ", " + p(c.typ, "text") + ", " + p(string(c.data), "text"))
+		}
+		rows.WriteString(")")
+	}
+	const auditCols = `id, org_id, created_at, actor_type, actor_id, action, target_type, target_id, before_json, after_json, request_id, ip`
+	switch {
+	case !pg && withEvents:
+		return `INSERT INTO change_log (k, audit_id, action, target_type, target_id, before_json, after_json, event_id, event_type, event_data,
+			org_id, created_at, actor_type, actor_id, request_id, ip)
+			SELECT v.*, $1, $2, $3, $4, $5, $6 FROM (VALUES ` + rows.String() + `) v WHERE $7 > 0`, args
+	case !pg:
+		return `INSERT INTO audit_log (` + auditCols + `)
+			SELECT v.column2, $1, $2, $3, $4, v.column3, v.column4, v.column5, v.column6, v.column7, $5, $6 FROM (VALUES ` + rows.String() + `) v WHERE $7 > 0`, args
+	case withEvents:
+		return `WITH s AS (INSERT INTO event_seqs (org_id, seq) VALUES ($1::text, $7::bigint)
+				ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq),
+			v (k, audit_id, action, target_type, target_id, before_json, after_json, event_id, event_type, event_data) AS (VALUES ` + rows.String() + `),
+			a AS (INSERT INTO audit_log (` + auditCols + `)
+				SELECT audit_id, $1::text, $2::bigint, $3::text, $4::text, action, target_type, target_id, before_json::jsonb, after_json::jsonb, $5::text, $6::text FROM v)
+			INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
+			SELECT $1::text, s.seq - $7::bigint + v.k, v.event_id, v.event_type, $2::bigint, $3::text, $4::text, v.event_data FROM s, v`, args
+	default:
+		return `WITH v (k, audit_id, action, target_type, target_id, before_json, after_json) AS (VALUES ` + rows.String() + `)
+			INSERT INTO audit_log (` + auditCols + `)
+			SELECT audit_id, $1::text, $2::bigint, $3::text, $4::text, action, target_type, target_id, before_json::jsonb, after_json::jsonb, $5::text, $6::text
+			FROM v WHERE $7::bigint > 0`, args
+	}
 }
 
 // scimUserSnap is a SCIM user in a change: its audit form is the stored fields, its event

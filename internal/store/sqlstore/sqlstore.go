@@ -181,7 +181,7 @@ func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) er
 		if err := fn(t); err != nil {
 			return err
 		}
-		wrote = len(t.events) > 0
+		wrote = len(t.events) > 0 && !t.noEvents
 		return t.flushEvents(ctx)
 	})
 	if err == nil && wrote && s.opts.OnEvents != nil {
@@ -239,7 +239,8 @@ type txn struct {
 	actor roster.Actor
 	meta  roster.RequestMeta
 	now   time.Time
-	// events are the outbox events recorded so far, inserted by flushEvents.
+	// events are the changes recorded so far (audit record and outbox event), inserted by
+	// flushEvents.
 	events      []pendingEvent
 	newWebhooks []string // created in this transaction: their cursor starts after its events
 	noEvents    bool
@@ -276,7 +277,9 @@ func (r reader) notFound(err error, what string) error {
 	return r.d.translate(err)
 }
 
-// record writes the audit entry of a change made in this transaction.
+// record writes the audit entry of a change made in this transaction, with its outbox event.
+// Both are queued and inserted by flushEvents, in one statement per organization, just before
+// the transaction commits (events.go).
 func (t *txn) record(ctx context.Context, orgID, action string, target roster.Target, before, after any) error {
 	b, err := jsonOrNil(before)
 	if err != nil {
@@ -286,15 +289,15 @@ func (t *txn) record(ctx context.Context, orgID, action string, target roster.Ta
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action,
-		target_type, target_id, before_json, after_json, request_id, ip)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		roster.NewID(), orgID, micros(t.now), string(t.actor.Type), t.actor.ID, action,
-		target.Type, target.ID, b, a, t.meta.RequestID, t.meta.IP)
-	if err != nil {
-		return err
+	c := pendingEvent{orgID: orgID, auditID: roster.NewID(), action: action, targetType: target.Type, targetID: target.ID,
+		before: b, after: a}
+	if !t.noEvents {
+		if err := t.emit(&c, before, after); err != nil {
+			return err
+		}
 	}
-	return t.emit(orgID, action, target, before, after, b, a)
+	t.events = append(t.events, c)
+	return nil
 }
 
 func jsonOrNil(v any) (any, error) {

@@ -96,12 +96,12 @@ func (t *txn) CreateWebhook(ctx context.Context, w *roster.Webhook) error {
 	}
 	// The cursor starts at the organization's latest event; flushEvents moves it past the
 	// events of this transaction, so the endpoint gets exactly what commits after it.
-	var head sql.NullInt64
-	if err := t.q.QueryRowContext(ctx, `SELECT seq FROM event_seqs WHERE org_id = $1`, w.OrgID).Scan(&head); err != nil && err != sql.ErrNoRows {
-		return t.d.translate(err)
+	head, err := t.headSeq(ctx, w.OrgID)
+	if err != nil {
+		return err
 	}
 	t.newWebhooks = append(t.newWebhooks, w.ID)
-	w.CursorSeq, w.Enabled, w.CreatedAt, w.UpdatedAt = head.Int64, true, t.now, t.now
+	w.CursorSeq, w.Enabled, w.CreatedAt, w.UpdatedAt = head, true, t.now, t.now
 	if w.EventTypes == nil {
 		w.EventTypes = []string{}
 	}
@@ -239,7 +239,7 @@ func (t *txn) Redeliver(ctx context.Context, orgID, webhookID, deliveryID string
 		return nil, err
 	}
 	var one int
-	if err := t.q.QueryRowContext(ctx, `SELECT 1 FROM events WHERE id = $1`, old.EventID).Scan(&one); err != nil {
+	if err := t.q.QueryRowContext(ctx, `SELECT 1 FROM events WHERE org_id = $1 AND seq = $2`, orgID, old.EventSeq).Scan(&one); err != nil {
 		if err == sql.ErrNoRows {
 			return nil, roster.E(roster.Invalid, "the event of this delivery is no longer retained")
 		}
@@ -374,7 +374,7 @@ func (s *Store) FanOut(ctx context.Context, w *roster.Webhook, owner string, n i
 func (s *Store) PendingDeliveries(ctx context.Context, w *roster.Webhook, n int) ([]store.PendingDelivery, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.event_id, d.event_seq, d.event_type, d.attempts, d.manual, d.created_at,
 			e.created_at, e.actor_type, e.actor_id, e.data
-		FROM webhook_deliveries d LEFT JOIN events e ON e.id = d.event_id
+		FROM webhook_deliveries d LEFT JOIN events e ON e.org_id = d.org_id AND e.seq = d.event_seq
 		WHERE d.endpoint_id = $1 AND d.status = 'pending' ORDER BY d.event_seq, d.id LIMIT $2`, w.ID, n)
 	if err != nil {
 		return nil, s.d.translate(err)
@@ -447,14 +447,16 @@ func (s *Store) PurgeBefore(ctx context.Context, c store.Retention) (store.Purge
 	var out store.PurgeCounts
 	// Each purge is a table, its key and the condition of what is expired ($1 the cutoff).
 	purges := []struct {
-		n           *int64
-		cutoff      time.Time
-		table, cond string
+		n                *int64
+		cutoff           time.Time
+		table, key, cond string
 	}{
-		{&out.Audit, c.Audit, "audit_log", "x.created_at < $1"},
-		{&out.Deliveries, c.Deliveries, "webhook_deliveries", "x.created_at < $1 AND x.status <> 'pending'"},
-		{&out.Events, c.Events, "events", "x.created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = x.id AND d.status = 'pending')"},
-		{&out.SCIMRequests, c.SCIMRequests, "scim_request_log", "x.at < $1"},
+		{&out.Audit, c.Audit, "audit_log", "id", "x.created_at < $1"},
+		{&out.Deliveries, c.Deliveries, "webhook_deliveries", "id", "x.created_at < $1 AND x.status <> 'pending'"},
+		{&out.Events, c.Events, "events", "org_id, seq", "x.created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.org_id = x.org_id AND d.event_seq = x.seq AND d.status = 'pending')" +
+			// An organization's newest event stays: on SQLite it is where numbering resumes.
+			" AND x.seq < (SELECT MAX(m.seq) FROM events m WHERE m.org_id = x.org_id)"},
+		{&out.SCIMRequests, c.SCIMRequests, "scim_request_log", "id", "x.at < $1"},
 	}
 	for _, p := range purges {
 		if p.cutoff.IsZero() {
@@ -469,7 +471,8 @@ func (s *Store) PurgeBefore(ctx context.Context, c store.Retention) (store.Purge
 		for found > 0 {
 			var affected int64
 			err := s.raw(ctx, func(t *txn) error {
-				res, err := t.exec(ctx, `DELETE FROM `+p.table+` WHERE id IN (SELECT x.id FROM `+p.table+` x WHERE `+p.cond+` LIMIT $2)`,
+				xkey := "x." + strings.ReplaceAll(p.key, ", ", ", x.")
+				res, err := t.exec(ctx, `DELETE FROM `+p.table+` WHERE (`+p.key+`) IN (SELECT `+xkey+` FROM `+p.table+` x WHERE `+p.cond+` LIMIT $2)`,
 					micros(p.cutoff), purgeBatch)
 				if err != nil {
 					return err

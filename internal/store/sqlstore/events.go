@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,15 +162,13 @@ func (t *txn) headSeq(ctx context.Context, org string) (int64, error) {
 const flushChunk = 100
 
 // flushEvents inserts the transaction's audit records and events; it is the last thing a
-// transaction does before it commits. Each organization's changes go in one statement:
+// transaction does before it commits.
 //
-//   - SQLite: an insert into the change_log view, whose trigger writes the audit record and
-//     the event, numbering it one past the organization's highest. SQLite runs one write
-//     transaction at a time (across processes too), so that number is exact; the purge never
-//     deletes an organization's newest event, so numbers are never reused.
-//   - PostgreSQL: one statement whose data-modifying CTEs take the next numbers from the
-//     organization's event_seqs row (locking it until the commit: numbers are handed out in
-//     commit order without gaps), insert the audit records and insert the events.
+//   - PostgreSQL: one statement per organization, whose data-modifying CTEs take the next
+//     numbers from the organization's event_seqs row (locking it until the commit: numbers are
+//     handed out in commit order without gaps), insert the audit records and insert the events.
+//   - SQLite: the audit records, then the events numbered after the organization's highest,
+//     with statements prepared once for the store's life (flushSQLite).
 func (t *txn) flushEvents(ctx context.Context) error {
 	if len(t.events) == 0 {
 		return nil
@@ -188,8 +187,14 @@ func (t *txn) flushEvents(ctx context.Context) error {
 		idx := byOrg[org]
 		for start := 0; start < len(idx); start += flushChunk {
 			chunk := idx[start:min(start+flushChunk, len(idx))]
+			if t.d.name() == "sqlite" {
+				if err := t.flushSQLite(ctx, org, chunk); err != nil {
+					return err
+				}
+				continue
+			}
 			q, args := t.changeSQL(org, chunk)
-			if _, err := t.exec(ctx, q, args...); err != nil {
+			if err := t.execFlush(ctx, q, args); err != nil {
 				return err
 			}
 		}
@@ -201,21 +206,131 @@ func (t *txn) flushEvents(ctx context.Context) error {
 	return nil
 }
 
-// changeSQL builds the statement that writes one organization's chunk of changes.
+// flushPrepared is how many changes a transaction may record for its SQLite flush statements
+// to be prepared once for the store's life rather than once per group commit.
+const flushPrepared = 8
+
+// prepareFlush prepares the common flush statements on the SQLite writer, before the group
+// commit writer starts holding its one connection.
+func (s *Store) prepareFlush(ctx context.Context) error {
+	s.flushStmts = map[string]*sql.Stmt{}
+	for n := 1; n <= flushPrepared; n++ {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		t := &txn{reader: reader{d: s.d}, events: make([]pendingEvent, n)}
+		q1, _ := t.auditSQLite("", idx)
+		q2, _ := t.eventsSQLite("", idx, 0)
+		for _, q := range []string{q1, q2, headSQLite} {
+			if _, ok := s.flushStmts[q]; ok {
+				continue
+			}
+			st, err := s.w.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("preparing the outbox statement: %w", err)
+			}
+			s.flushStmts[q] = st
+		}
+	}
+	return nil
+}
+
+const headSQLite = `SELECT COALESCE(MAX(seq), 0) FROM events WHERE org_id = $1`
+
+// flushSQLite writes a chunk of changes on SQLite: the audit records, then the events numbered
+// after the organization's highest. SQLite runs one write transaction at a time (across
+// processes too), so that number is exact; the purge never deletes an organization's newest
+// event, so numbers are never reused.
+func (t *txn) flushSQLite(ctx context.Context, org string, chunk []int) error {
+	q, args := t.auditSQLite(org, chunk)
+	if err := t.execFlush(ctx, q, args); err != nil {
+		return err
+	}
+	if t.noEvents {
+		return nil
+	}
+	var head int64
+	if err := t.queryRowFlush(ctx, headSQLite, org).Scan(&head); err != nil {
+		return t.d.translate(err)
+	}
+	q, args = t.eventsSQLite(org, chunk, head)
+	return t.execFlush(ctx, q, args)
+}
+
+func (t *txn) auditSQLite(org string, chunk []int) (string, []any) {
+	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, t.meta.RequestID, t.meta.IP}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action, target_type, target_id, before_json, after_json, request_id, ip) VALUES `)
+	for k, i := range chunk {
+		c := t.events[i]
+		if k > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		q.WriteString("($" + strconv.Itoa(n+1) + ", $1, $2, $3, $4, $" + strconv.Itoa(n+2) + ", $" + strconv.Itoa(n+3) + ", $" + strconv.Itoa(n+4) +
+			", $" + strconv.Itoa(n+5) + ", $" + strconv.Itoa(n+6) + ", $5, $6)")
+		args = append(args, c.auditID, c.action, c.targetType, c.targetID, c.before, c.after)
+	}
+	return q.String(), args
+}
+
+func (t *txn) eventsSQLite(org string, chunk []int, head int64) (string, []any) {
+	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data) VALUES `)
+	for k, i := range chunk {
+		c := t.events[i]
+		if k > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		q.WriteString("($1, $" + strconv.Itoa(n+1) + ", $" + strconv.Itoa(n+2) + ", $" + strconv.Itoa(n+3) + ", $2, $3, $4, $" + strconv.Itoa(n+4) + ")")
+		args = append(args, head+int64(k+1), c.id, c.typ, string(c.data))
+	}
+	return q.String(), args
+}
+
+// queryRowFlush is QueryRowContext through the store-wide prepared statement when there is one.
+func (t *txn) queryRowFlush(ctx context.Context, q string, args ...any) *sql.Row {
+	if t.store != nil {
+		if st, ok := t.store.flushStmts[q]; ok {
+			if d, ok := t.q.(detached); ok {
+				if bq, ok := d.tx.(*batchQuerier); ok {
+					ctx := context.WithoutCancel(ctx)
+					return bq.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+				}
+			}
+		}
+	}
+	return t.q.QueryRowContext(ctx, q, args...)
+}
+
+// execFlush runs a flush statement, through its store-wide prepared form when there is one.
+func (t *txn) execFlush(ctx context.Context, q string, args []any) error {
+	if t.store != nil {
+		if st, ok := t.store.flushStmts[q]; ok {
+			if d, ok := t.q.(detached); ok {
+				if bq, ok := d.tx.(*batchQuerier); ok {
+					ctx := context.WithoutCancel(ctx) // as detached: a batch never sees a cancellation
+					_, err := bq.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+					return t.d.translate(err)
+				}
+			}
+		}
+	}
+	_, err := t.exec(ctx, q, args...)
+	return err
+}
+
+// changeSQL builds the PostgreSQL statement that writes one organization's chunk of changes.
 func (t *txn) changeSQL(org string, chunk []int) (string, []any) {
-	pg := t.d.name() == "postgres"
 	withEvents := !t.noEvents
 	// $1..$6 are shared by every row; each row adds its own.
 	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, t.meta.RequestID, t.meta.IP, int64(len(chunk))}
-	cast := func(s, typ string) string {
-		if pg {
-			return s + "::" + typ
-		}
-		return s
-	}
 	p := func(v any, typ string) string {
 		args = append(args, v)
-		return cast("$"+strconv.Itoa(len(args)), typ)
+		return "$" + strconv.Itoa(len(args)) + "::" + typ
 	}
 	var rows strings.Builder
 	for k, i := range chunk {
@@ -232,13 +347,6 @@ func (t *txn) changeSQL(org string, chunk []int) (string, []any) {
 	}
 	const auditCols = `id, org_id, created_at, actor_type, actor_id, action, target_type, target_id, before_json, after_json, request_id, ip`
 	switch {
-	case !pg && withEvents:
-		return `INSERT INTO change_log (k, audit_id, action, target_type, target_id, before_json, after_json, event_id, event_type, event_data,
-			org_id, created_at, actor_type, actor_id, request_id, ip)
-			SELECT v.*, $1, $2, $3, $4, $5, $6 FROM (VALUES ` + rows.String() + `) v WHERE $7 > 0`, args
-	case !pg:
-		return `INSERT INTO audit_log (` + auditCols + `)
-			SELECT v.column2, $1, $2, $3, $4, v.column3, v.column4, v.column5, v.column6, v.column7, $5, $6 FROM (VALUES ` + rows.String() + `) v WHERE $7 > 0`, args
 	case withEvents:
 		return `WITH s AS (INSERT INTO event_seqs (org_id, seq) VALUES ($1::text, $7::bigint)
 				ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq),

@@ -50,6 +50,9 @@ type Store struct {
 	batch *batcher
 	// rc caches prepared statements of the read pool (SQLite only).
 	rc *stmtCache
+	// flushStmts are the statements that write a transaction's changes, prepared once on the
+	// SQLite writer (events.go).
+	flushStmts map[string]*sql.Stmt
 	reader
 }
 
@@ -93,6 +96,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if s.d.name() == "sqlite" {
 		s.rc = &stmtCache{db: s.r}
 		s.reader = reader{q: cachedDB{db: s.r, c: s.rc}, d: s.d}
+		if err := s.prepareFlush(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 		s.batch = newBatcher(s)
 	}
 	return s, nil
@@ -153,6 +160,9 @@ func (s *Store) Close() error {
 	if s.rc != nil {
 		s.rc.close()
 	}
+	for _, st := range s.flushStmts {
+		st.Close()
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -177,7 +187,7 @@ func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) er
 	wrote := false
 	err := s.tx(ctx, actor, func(tx store.Tx) error {
 		t := tx.(*txn)
-		t.noEvents, t.baseURL = s.opts.NoEvents, s.opts.BaseURL
+		t.noEvents, t.baseURL, t.store = s.opts.NoEvents, s.opts.BaseURL, s
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -245,6 +255,7 @@ type txn struct {
 	newWebhooks []string // created in this transaction: their cursor starts after its events
 	noEvents    bool
 	baseURL     string
+	store       *Store
 }
 
 // exec runs a statement and translates driver errors into roster kinds.

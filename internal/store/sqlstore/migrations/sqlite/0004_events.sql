@@ -25,28 +25,6 @@ CREATE TABLE events (
     PRIMARY KEY (org_id, seq)
 ) WITHOUT ROWID;
 
--- change_log is where a transaction writes its changes: one row per change makes its audit
--- record and its event, numbered one past the organization's highest (SQLite runs one write
--- transaction at a time, so that is exact). One statement per transaction instead of two per
--- change: the outbox costs a SCIM write next to nothing.
-CREATE VIEW change_log AS SELECT
-    NULL AS k, NULL AS audit_id, NULL AS action, NULL AS target_type, NULL AS target_id,
-    NULL AS before_json, NULL AS after_json, NULL AS event_id, NULL AS event_type, NULL AS event_data,
-    NULL AS org_id, NULL AS created_at, NULL AS actor_type, NULL AS actor_id, NULL AS request_id, NULL AS ip;
-
--- +goose StatementBegin
-CREATE TRIGGER change_log_insert INSTEAD OF INSERT ON change_log
-BEGIN
-    INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action, target_type, target_id,
-        before_json, after_json, request_id, ip)
-    VALUES (NEW.audit_id, NEW.org_id, NEW.created_at, NEW.actor_type, NEW.actor_id, NEW.action, NEW.target_type,
-        NEW.target_id, NEW.before_json, NEW.after_json, NEW.request_id, NEW.ip);
-    INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
-    VALUES (NEW.org_id, COALESCE((SELECT MAX(seq) FROM events WHERE org_id = NEW.org_id), 0) + 1, NEW.event_id,
-        NEW.event_type, NEW.created_at, NEW.actor_type, NEW.actor_id, NEW.event_data);
-END;
--- +goose StatementEnd
-
 CREATE TABLE webhook_endpoints (
     id              TEXT PRIMARY KEY,
     org_id          TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
@@ -94,7 +72,5 @@ CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);
 -- +goose Down
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
-DROP TRIGGER change_log_insert;
-DROP VIEW change_log;
 DROP TABLE events;
 DROP TABLE event_seqs;

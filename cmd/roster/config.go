@@ -34,6 +34,18 @@ type config struct {
 	IdleTimeout           time.Duration
 	ShutdownTimeout       time.Duration
 
+	// Retention of audit records, events, webhook deliveries and SCIM request logs (0 keeps
+	// them forever).
+	AuditRetention      time.Duration
+	EventsRetention     time.Duration
+	DeliveriesRetention time.Duration
+	RequestLogRetention time.Duration
+	// AllowPrivateOutbound lets webhooks reach private, loopback and link-local addresses
+	// (ROSTER_ALLOW_PRIVATE_OUTBOUND=1).
+	AllowPrivateOutbound bool
+	WebhookTimeout       time.Duration
+	WebhookLease         time.Duration
+
 	// From the environment only: secrets never go on a command line, where ps shows them.
 	AdminKey  auth.Secret
 	SecretKey auth.Secret
@@ -46,7 +58,8 @@ type config struct {
 func flagSet(name string, env envFunc, stderr io.Writer, server bool) (*flag.FlagSet, *config, *[]error) {
 	fs := flag.NewFlagSet("roster "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c := &config{AdminKey: auth.Secret(env("ROSTER_ADMIN_API_KEY")), SecretKey: auth.Secret(env("ROSTER_SECRET_KEY"))}
+	c := &config{AdminKey: auth.Secret(env("ROSTER_ADMIN_API_KEY")), SecretKey: auth.Secret(env("ROSTER_SECRET_KEY")),
+		AllowPrivateOutbound: env("ROSTER_ALLOW_PRIVATE_OUTBOUND") == "1"}
 	var errs []error
 	str := func(p *string, flagName, envName, def, help string) {
 		if v := env(envName); v != "" {
@@ -91,6 +104,12 @@ func flagSet(name string, env envFunc, stderr io.Writer, server bool) (*flag.Fla
 		dur(&c.WriteTimeout, "write-timeout", "ROSTER_WRITE_TIMEOUT", 60*time.Second, "time to write a response")
 		dur(&c.IdleTimeout, "idle-timeout", "ROSTER_IDLE_TIMEOUT", 120*time.Second, "keep-alive idle time")
 		dur(&c.ShutdownTimeout, "shutdown-timeout", "ROSTER_SHUTDOWN_TIMEOUT", 30*time.Second, "time requests in flight get to finish on SIGTERM")
+		dur(&c.AuditRetention, "audit-retention", "ROSTER_AUDIT_RETENTION", 8760*time.Hour, "how long audit records are kept (0: forever)")
+		dur(&c.EventsRetention, "events-retention", "ROSTER_EVENTS_RETENTION", 720*time.Hour, "how long events are kept for the events API and redelivery (0: forever)")
+		dur(&c.DeliveriesRetention, "deliveries-retention", "ROSTER_DELIVERIES_RETENTION", 720*time.Hour, "how long finished webhook deliveries are kept in the delivery log (0: forever)")
+		dur(&c.RequestLogRetention, "scim-request-log-retention", "ROSTER_SCIM_REQUEST_LOG_RETENTION", 720*time.Hour, "how long SCIM request-log entries are kept (0: forever)")
+		dur(&c.WebhookTimeout, "webhook-timeout", "ROSTER_WEBHOOK_TIMEOUT", 10*time.Second, "how long one webhook delivery attempt may take")
+		dur(&c.WebhookLease, "webhook-lease", "ROSTER_WEBHOOK_LEASE", 30*time.Second, "how long a replica holds a webhook endpoint it delivers to (more than twice --webhook-timeout)")
 		c.failures = &failures
 	}
 	return fs, c, &errs
@@ -125,6 +144,14 @@ func (c *config) validate() error {
 	}
 	if c.TokenTTL < time.Hour {
 		return usagef("--token-ttl must be at least 1h")
+	}
+	for _, d := range []time.Duration{c.AuditRetention, c.EventsRetention, c.DeliveriesRetention, c.RequestLogRetention} {
+		if d < 0 {
+			return usagef("retention periods must not be negative")
+		}
+	}
+	if c.failures != nil && (c.WebhookTimeout <= 0 || c.WebhookLease <= 2*c.WebhookTimeout) {
+		return usagef("--webhook-lease must be more than twice --webhook-timeout, and both positive")
 	}
 	if c.MaxBodyBytes < 0 {
 		return usagef("--max-body-bytes must be positive")

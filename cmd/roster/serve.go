@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/internal/auth"
+	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/httpapi"
 	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/store/sqlstore"
@@ -24,6 +26,7 @@ import (
 const (
 	lastUsedFlushEvery = 10 * time.Second
 	expiryCheckEvery   = time.Hour
+	purgeEvery         = time.Hour
 )
 
 func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io.Writer) error {
@@ -33,7 +36,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	}
 	log := c.newLogger(stderr)
 
-	if _, err := loadKeyring(c); err != nil {
+	kr, err := loadKeyring(c)
+	if err != nil {
 		return err
 	}
 	st, err := openStore(ctx, c, log)
@@ -57,6 +61,17 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	}
 	metrics := httpapi.NewMetrics(pools)
 	requestLog := scim.NewRequestLog(st)
+	st.SetBaseURL(c.BaseURL)
+	evsvc := events.NewService(st, kr, nil)
+	dispatcher := &events.Dispatcher{
+		Store:   st,
+		Service: evsvc,
+		Client:  outbound.New(outbound.Options{AllowPrivate: c.AllowPrivateOutbound, MaxRedirects: -1, UserAgent: "Roster-Webhooks/1"}),
+		Logger:  log,
+		Timeout: c.WebhookTimeout,
+		Lease:   c.WebhookLease,
+	}
+	st.SetOnEvents(dispatcher.Wake)
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store:          st,
 		Auth:           svc,
@@ -68,6 +83,7 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		TrustedProxies: trusted,
 		Limiter:        auth.NewFailureLimiter(c.AuthFailuresPerMinute),
 		RequestLog:     requestLog,
+		Events:         evsvc,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -81,8 +97,14 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(5)
 	go func() { defer wg.Done(); svc.LastUsed().Run(bg, lastUsedFlushEvery, log) }()
+	go func() { defer wg.Done(); dispatcher.Run(bg) }()
+	go func() {
+		defer wg.Done()
+		events.Purge(bg, st, events.Retention{Audit: c.AuditRetention, Events: c.EventsRetention,
+			Deliveries: c.DeliveriesRetention, SCIMRequests: c.RequestLogRetention}, purgeEvery, nil, log)
+	}()
 	go func() { defer wg.Done(); requestLog.Run(bg, time.Second, log) }()
 	go func() { defer wg.Done(); watchExpiry(bg, svc, metrics, log) }()
 

@@ -64,4 +64,16 @@ func (s *server) routes() {
 	m.Handle("DELETE /scim/directories/{id}", s.orgKey(s.handle(s.deleteDirectory)))
 	m.Handle("POST /scim/directories/{id}/regenerate-token", s.orgKey(s.handle(s.regenerateToken)))
 	m.Handle("GET /scim/directories/{id}/requests", s.orgKey(s.handle(s.directoryRequests)))
+
+	// Audit log, events and webhooks (org key; events.go).
+	m.Handle("GET /api/public/audit-logs", s.orgKey(s.handle(s.listAuditLogs)))
+	m.Handle("GET /api/public/events", s.orgKey(s.handle(s.listEvents)))
+	m.Handle("GET /api/public/webhooks", s.orgKey(s.handle(s.listWebhooks)))
+	m.Handle("POST /api/public/webhooks", s.orgKey(s.handle(s.createWebhook)))
+	m.Handle("GET /api/public/webhooks/{id}", s.orgKey(s.handle(s.getWebhook)))
+	m.Handle("PATCH /api/public/webhooks/{id}", s.orgKey(s.handle(s.updateWebhook)))
+	m.Handle("DELETE /api/public/webhooks/{id}", s.orgKey(s.handle(s.deleteWebhook)))
+	m.Handle("POST /api/public/webhooks/{id}/rotate-secret", s.orgKey(s.handle(s.rotateWebhookSecret)))
+	m.Handle("GET /api/public/webhooks/{id}/deliveries", s.orgKey(s.handle(s.listDeliveries)))
+	m.Handle("POST /api/public/webhooks/{id}/deliveries/{deliveryId}/redeliver", s.orgKey(s.handle(s.redeliver)))
 }

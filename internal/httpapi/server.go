@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster/internal/auth"
+	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/store"
 )
@@ -30,6 +31,9 @@ type Deps struct {
 	Limiter *auth.FailureLimiter
 	// RequestLog records SCIM requests per directory (nil: not recorded).
 	RequestLog *scim.RequestLog
+	// Events manages webhook endpoints (default: one on Store without a keyring, which
+	// refuses to create secrets).
+	Events *events.Service
 }
 
 // server is the assembled handler.
@@ -55,6 +59,9 @@ func NewServer(d Deps) http.Handler {
 		d.Limiter = auth.NewFailureLimiter(auth.DefaultFailuresPerMinute)
 	}
 	d.BaseURL = strings.TrimSuffix(d.BaseURL, "/")
+	if d.Events == nil {
+		d.Events = events.NewService(d.Store, nil, nil)
+	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
 	if d.AdminKey != "" {
 		s.adminSum = sha256.Sum256([]byte(d.AdminKey.Reveal()))

@@ -36,6 +36,7 @@ type Reader interface {
 	LookupDirectoryToken(ctx context.Context, hash []byte, now time.Time) (*roster.DirectoryToken, *roster.Directory, error)
 
 	ListAudit(ctx context.Context, orgID string, f AuditFilter) ([]roster.AuditRecord, string, error)
+	EventReader
 
 	SCIMReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
@@ -67,6 +68,7 @@ type Tx interface {
 	RotateDirectoryToken(ctx context.Context, tok *roster.DirectoryToken, oldExpireAt time.Time) error
 
 	SCIMWriter
+	WebhookWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.
@@ -84,6 +86,7 @@ type Store interface {
 	// AppendSCIMRequests writes a batch of SCIM request-log entries, keeping the newest of
 	// each directory.
 	AppendSCIMRequests(ctx context.Context, entries []roster.SCIMRequest) error
+	Outbox
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -119,9 +122,13 @@ type Page struct {
 	Limit int
 }
 
-// AuditFilter selects audit records, newest first.
+// AuditFilter selects audit records, newest first; empty fields match everything.
 type AuditFilter struct {
-	Action   string
-	TargetID string
+	ActorID    string
+	Action     string
+	TargetType string
+	TargetID   string
+	// From and To bound createdAt: From <= createdAt < To.
+	From, To time.Time
 	Page
 }

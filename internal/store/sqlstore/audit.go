@@ -17,13 +17,23 @@ func (r reader) ListAudit(ctx context.Context, orgID string, f store.AuditFilter
 		args = append(args, f.After)
 		q += ` AND id < $2`
 	}
-	if f.Action != "" {
-		args = append(args, f.Action)
-		q += ` AND action = $` + itoa(len(args))
+	eq := func(col, v string) {
+		if v != "" {
+			args = append(args, v)
+			q += ` AND ` + col + ` = $` + itoa(len(args))
+		}
 	}
-	if f.TargetID != "" {
-		args = append(args, f.TargetID)
-		q += ` AND target_id = $` + itoa(len(args))
+	eq("actor_id", f.ActorID)
+	eq("action", f.Action)
+	eq("target_type", f.TargetType)
+	eq("target_id", f.TargetID)
+	if !f.From.IsZero() {
+		args = append(args, micros(f.From))
+		q += ` AND created_at >= $` + itoa(len(args))
+	}
+	if !f.To.IsZero() {
+		args = append(args, micros(f.To))
+		q += ` AND created_at < $` + itoa(len(args))
 	}
 	args = append(args, n+1)
 	q += ` ORDER BY id DESC LIMIT $` + itoa(len(args))

@@ -107,7 +107,6 @@ func (b *batcher) run(batch []*writeReq) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	credentials := false
 	dirs := map[string]bool{}
-	var audits []auditRow
 	bq := &batchQuerier{tx: sqltx, kept: b.stmts, stmts: map[string]*sql.Stmt{}}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -131,19 +130,8 @@ func (b *batcher) run(batch []*writeReq) {
 			results[i].err = s.d.translate(err)
 		}
 		ok[i] = results[i].err == nil && results[i].panic == nil
-		if ok[i] {
-			audits = append(audits, t.audits...)
-		}
 	}
-	// The audit entries of the transactions that succeeded, in one insert or a few: they
-	// commit with their changes or not at all.
-	err = flushAudit(context.Background(), bq, s.d, audits)
-	if err == nil {
-		err = sqltx.Commit()
-	} else {
-		_ = sqltx.Rollback()
-	}
-	if err != nil {
+	if err := sqltx.Commit(); err != nil {
 		err = fmt.Errorf("commit: %w", s.d.translate(err))
 		for i := range batch {
 			if ok[i] {

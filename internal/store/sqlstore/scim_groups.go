@@ -32,8 +32,7 @@ func groupAudit(g *roster.SCIMGroup) any {
 	if g == nil {
 		return nil
 	}
-	return map[string]any{"id": g.ID, "directoryId": g.DirectoryID, "displayName": g.DisplayName,
-		"externalId": g.ExternalID, "version": g.Version}
+	return scimGroupSnap{g} // events.go
 }
 
 func (r reader) GetSCIMGroup(ctx context.Context, orgID, dirID, id string) (*roster.SCIMGroup, error) {

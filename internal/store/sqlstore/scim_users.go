@@ -73,8 +73,7 @@ func userAudit(u *roster.SCIMUser) any {
 	if u == nil {
 		return nil
 	}
-	return map[string]any{"id": u.ID, "directoryId": u.DirectoryID, "memberId": u.MemberID, "userName": u.UserName,
-		"externalId": u.ExternalID, "active": u.Active, "version": u.Version, "resource": u.Resource}
+	return scimUserSnap{u} // events.go
 }
 
 func (r reader) GetSCIMUser(ctx context.Context, orgID, dirID, id string) (*roster.SCIMUser, error) {

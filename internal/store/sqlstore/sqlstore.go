@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,16 +27,25 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnEvents is called after a transaction that wrote events has committed, so that the
+	// webhook dispatcher of this process starts at once instead of at its next poll.
+	OnEvents func()
+	// BaseURL is the public URL of the server, for meta.location in the SCIM JSON of events.
+	BaseURL string
+	// NoEvents turns the outbox off. It exists only so that a benchmark can measure what the
+	// outbox costs; a server never sets it.
+	NoEvents bool
 }
 
 // Store is the SQL store. It reads through r and writes through w: on PostgreSQL both are
 // one pool; on SQLite w is a single connection (SQLite has one writer at a time, and a
 // queue in Go is cheaper than busy-waiting on the file lock) and r is a pool of readers.
 type Store struct {
-	d   dialect
-	r   *sql.DB
-	w   *sql.DB
-	now func() time.Time
+	d    dialect
+	r    *sql.DB
+	w    *sql.DB
+	now  func() time.Time
+	opts Options
 	// batch is the group-commit writer (SQLite only).
 	batch *batcher
 	// rc caches prepared statements of the read pool (SQLite only).
@@ -46,6 +54,9 @@ type Store struct {
 	tokens *tokenCache
 	// anchors start pages by startIndex where the previous page ended (SQLite only).
 	anchors *pageAnchors
+	// flushStmts are the statements that write a transaction's changes, prepared once on the
+	// SQLite writer (events.go).
+	flushStmts map[string]*sql.Stmt
 	reader
 }
 
@@ -79,6 +90,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.now = opts.Now
+	s.opts = opts
+	s.opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	s.reader = reader{q: s.r, d: s.d}
 	if err := s.migrate(ctx, dsn, opts.Logger); err != nil {
 		s.Close()
@@ -89,6 +102,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		s.reader = reader{q: cachedDB{db: s.r, c: s.rc}, d: s.d}
 		s.tokens = newTokenCache()
 		s.anchors = newPageAnchors()
+		if err := s.prepareFlush(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 		s.batch = newBatcher(s)
 	}
 	return s, nil
@@ -149,6 +166,9 @@ func (s *Store) Close() error {
 	if s.rc != nil {
 		s.rc.close()
 	}
+	for _, st := range s.flushStmts {
+		st.Close()
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -161,8 +181,32 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	return s.d.backup(ctx, s.w, path)
 }
 
-// Tx runs fn in one write transaction on behalf of actor.
-func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) (err error) {
+// SetBaseURL sets the public URL used in events once the listener is known.
+func (s *Store) SetBaseURL(u string) { s.opts.BaseURL = strings.TrimSuffix(u, "/") }
+
+// SetOnEvents sets the hook called after a transaction that wrote events commits.
+func (s *Store) SetOnEvents(fn func()) { s.opts.OnEvents = fn }
+
+// Tx runs fn in one write transaction on behalf of actor. The events the transaction
+// recorded are numbered and inserted after fn, just before the commit (events.go).
+func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) error {
+	wrote := false
+	err := s.tx(ctx, actor, func(tx store.Tx) error {
+		t := tx.(*txn)
+		t.noEvents, t.baseURL, t.store = s.opts.NoEvents, s.opts.BaseURL, s
+		if err := fn(t); err != nil {
+			return err
+		}
+		wrote = len(t.events) > 0 && !t.noEvents
+		return t.flushEvents(ctx)
+	})
+	if err == nil && wrote && s.opts.OnEvents != nil {
+		s.opts.OnEvents()
+	}
+	return err
+}
+
+func (s *Store) tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) (err error) {
 	if s.batch != nil {
 		return s.batch.submit(ctx, actor, fn)
 	}
@@ -183,9 +227,6 @@ func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) er
 		now:    s.now().UTC().Truncate(time.Microsecond),
 	}
 	if err := fn(t); err != nil {
-		return err
-	}
-	if err := flushAudit(ctx, sqltx, s.d, t.audits); err != nil {
 		return err
 	}
 	done = true
@@ -217,10 +258,15 @@ type txn struct {
 	// credentialsChanged is set by every write to directories, their tokens or
 	// organizations: after the commit, cached token verifications are dropped.
 	credentialsChanged bool
-	// audits are the audit entries of this transaction, written at its end.
-	audits []auditRow
 	// dirs are the directories whose users or groups this transaction writes.
 	dirs map[string]bool
+	// events are the changes recorded so far (audit record and outbox event), inserted by
+	// flushEvents.
+	events      []pendingEvent
+	newWebhooks []string // created in this transaction: their cursor starts after its events
+	noEvents    bool
+	baseURL     string
+	store       *Store
 }
 
 // exec runs a statement and translates driver errors into roster kinds.
@@ -253,9 +299,9 @@ func (r reader) notFound(err error, what string) error {
 	return r.d.translate(err)
 }
 
-// record adds the audit entry of a change made in this transaction. Entries are written
-// together when the transaction's work is done (flushAudit), in the same transaction: a
-// write that changes two things costs one insert, not two.
+// record writes the audit entry of a change made in this transaction, with its outbox event.
+// Both are queued and inserted by flushEvents, in one statement per organization, just before
+// the transaction commits (events.go).
 func (t *txn) record(ctx context.Context, orgID, action string, target roster.Target, before, after any) error {
 	b, err := jsonOrNil(before)
 	if err != nil {
@@ -265,60 +311,14 @@ func (t *txn) record(ctx context.Context, orgID, action string, target roster.Ta
 	if err != nil {
 		return err
 	}
-	t.audits = append(t.audits, auditRow{id: roster.NewID(), orgID: orgID, at: micros(t.now), actorType: string(t.actor.Type),
-		actorID: t.actor.ID, action: action, targetType: target.Type, targetID: target.ID, before: b, after: a,
-		requestID: t.meta.RequestID, ip: t.meta.IP})
-	return nil
-}
-
-// auditRow is an audit entry waiting for its transaction's flush.
-type auditRow struct {
-	id, orgID                  string
-	at                         int64
-	actorType, actorID, action string
-	targetType, targetID       string
-	before, after              any
-	requestID, ip              string
-}
-
-// auditChunk is the most entries one insert carries (12 parameters each).
-const auditChunk = 32
-
-// flushAudit writes audit entries with as few statements as it can.
-func flushAudit(ctx context.Context, q querier, d dialect, rows []auditRow) error {
-	for len(rows) > 0 {
-		n := min(len(rows), auditChunk)
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action,
-		target_type, target_id, before_json, after_json, request_id, ip) VALUES `)
-		args := make([]any, 0, n*12)
-		for i, r := range rows[:n] {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteByte('(')
-			for j := range 12 {
-				if j > 0 {
-					sb.WriteString(", ")
-				}
-				if d.name() == "sqlite" {
-					// Anonymous parameters: the SQLite driver looks each numbered one up by
-					// name, which costs the square of their count in a long insert.
-					sb.WriteByte('?')
-					continue
-				}
-				sb.WriteByte('$')
-				sb.WriteString(strconv.Itoa(i*12 + j + 1))
-			}
-			sb.WriteByte(')')
-			args = append(args, r.id, r.orgID, r.at, r.actorType, r.actorID, r.action, r.targetType, r.targetID,
-				r.before, r.after, r.requestID, r.ip)
+	c := pendingEvent{orgID: orgID, auditID: roster.NewID(), action: action, targetType: target.Type, targetID: target.ID,
+		before: b, after: a}
+	if !t.noEvents {
+		if err := t.emit(&c, before, after); err != nil {
+			return err
 		}
-		if _, err := q.ExecContext(ctx, sb.String(), args...); err != nil {
-			return d.translate(err)
-		}
-		rows = rows[n:]
 	}
+	t.events = append(t.events, c)
 	return nil
 }
 

@@ -41,6 +41,18 @@ func Postgres(t testing.TB) *sqlstore.Store {
 	return open(t, PostgresDSN(t))
 }
 
+// SQLiteWith and PostgresWith open fresh stores with options (benchmarks of the outbox).
+func SQLiteWith(t testing.TB, opts sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	return openWith(t, SQLitePath(t), opts)
+}
+
+// PostgresWith is Postgres with options.
+func PostgresWith(t testing.TB, opts sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	return openWith(t, PostgresDSN(t), opts)
+}
+
 // PostgresDSN creates a fresh PostgreSQL database and returns its DSN; the database is
 // dropped at the end of the test. It skips the test when ROSTER_TEST_POSTGRES is unset.
 func PostgresDSN(t testing.TB) string {
@@ -85,7 +97,12 @@ func PostgresDSN(t testing.TB) string {
 
 func open(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{})
+	return openWith(t, dsn, sqlstore.Options{})
+}
+
+func openWith(t testing.TB, dsn string, opts sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(context.Background(), dsn, opts)
 	if err != nil {
 		t.Fatalf("opening store: %v", err)
 	}

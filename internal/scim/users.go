@@ -238,8 +238,8 @@ func (h *Handler) DeleteUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		err = tx.DeleteMember(r.Context(), dir.OrgID, u.MemberID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, roster.ErrLastOwner) {
+			return nil // the last OWNER is never removed by SCIM: it stays, unlinked
 		}
 		return err
 	})
@@ -265,7 +265,6 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 	if !u.Active {
 		status = roster.MemberSuspended
 	}
-	explicit, hasExplicit := roleFromValues(u.Roles)
 	if u.MemberID != "" {
 		m, err := tx.GetMember(ctx, dir.OrgID, u.MemberID)
 		if err == nil && m.Status != roster.MemberDeleted {
@@ -277,12 +276,14 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 				}
 				return err
 			}
-			if sentRoles && m.Role != roster.RoleOwner {
-				role := dir.DefaultRole
-				if hasExplicit {
-					role = explicit
+			if sentRoles {
+				role, err := provisionedRole(ctx, tx, dir, u)
+				if err != nil {
+					return err
 				}
-				return tx.SetOrgRole(ctx, dir.OrgID, m.ID, role)
+				if next, change := roster.NextOrgRole(m.Role, role); change {
+					return tx.SetOrgRole(ctx, dir.OrgID, m.ID, next)
+				}
 			}
 			return nil
 		}
@@ -290,9 +291,9 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 			return err
 		}
 	}
-	role := dir.DefaultRole
-	if hasExplicit {
-		role = explicit
+	role, err := provisionedRole(ctx, tx, dir, u)
+	if err != nil {
+		return err
 	}
 	m, err := tx.GetMemberByEmail(ctx, dir.OrgID, email)
 	switch {
@@ -308,8 +309,8 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 		if err := tx.UpdateMember(ctx, m, &next); err != nil {
 			return err
 		}
-		if role.Rank() > m.Role.Rank() {
-			return tx.SetOrgRole(ctx, dir.OrgID, m.ID, role)
+		if next, change := roster.LinkedOrgRole(m.Role, role); change {
+			return tx.SetOrgRole(ctx, dir.OrgID, m.ID, next)
 		}
 		return nil
 	case !errors.Is(err, store.ErrNotFound):
@@ -324,22 +325,5 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 	return nil
 }
 
-// roleFromValues reads an org role from SCIM roles values (["MEMBER"] or [{"value":"MEMBER"}],
-// both normalized to values): the highest valid one, never OWNER (provisioning never makes
-// owners; OWNER is capped to ADMIN).
-func roleFromValues(values []string) (roster.Role, bool) {
-	best, found := roster.RoleNone, false
-	for _, v := range values {
-		r, err := roster.ParseRole(v)
-		if err != nil {
-			continue
-		}
-		if r == roster.RoleOwner {
-			r = roster.RoleAdmin
-		}
-		if !found || r.Rank() > best.Rank() {
-			best, found = r, true
-		}
-	}
-	return best, found
-}
+// roleFromValues reads an org role from SCIM roles values (roster.RoleFromValues).
+func roleFromValues(values []string) (roster.Role, bool) { return roster.RoleFromValues(values) }

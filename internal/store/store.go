@@ -38,6 +38,7 @@ type Reader interface {
 	ListAudit(ctx context.Context, orgID string, f AuditFilter) ([]roster.AuditRecord, string, error)
 
 	SCIMReader
+	OrgReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
 	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
@@ -67,6 +68,7 @@ type Tx interface {
 	RotateDirectoryToken(ctx context.Context, tok *roster.DirectoryToken, oldExpireAt time.Time) error
 
 	SCIMWriter
+	OrgWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.
@@ -95,6 +97,7 @@ type CredentialKind string
 const (
 	OrgKeyCredential         CredentialKind = "org_key"
 	DirectoryTokenCredential CredentialKind = "scim_token"
+	ProjectKeyCredential     CredentialKind = "project_key"
 )
 
 // Use says that credential ID of Kind was used at At.

@@ -88,11 +88,10 @@ func (r reader) ProvisionInputs(ctx context.Context, orgID, dirID string, ids []
 		for _, id := range ids[lo:hi] {
 			args = append(args, id)
 		}
-		in := placeholders(3, hi-lo)
 		rows, err := r.q.QueryContext(ctx, `SELECT s.id, s.roles, u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 'NONE'), u.created_at, u.updated_at
 			FROM scim_users s JOIN users u ON u.id = s.user_id
 			LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id
-			WHERE s.org_id = $1 AND s.directory_id = $2 AND u.status <> 'deleted' AND s.id IN (`+in+`)`, args...)
+			WHERE s.org_id = `+r.marks(1, 1)+` AND s.directory_id = `+r.marks(2, 1)+` AND u.status <> 'deleted' AND s.id IN (`+r.marks(3, hi-lo)+`)`, args...)
 		if err != nil {
 			return r.d.translate(err)
 		}
@@ -124,9 +123,11 @@ func (r reader) ProvisionInputs(ctx context.Context, orgID, dirID string, ids []
 		if len(out) == first {
 			return nil
 		}
+		gargs := append(append([]any{dirID}, args[2:]...), orgID, dirID)
+		n := hi - lo
 		rows, err = r.q.QueryContext(ctx, `SELECT gm.member_id, gm.group_id FROM scim_group_members gm
-			WHERE gm.directory_id = $2 AND gm.member_id IN (`+in+`)
-			  AND gm.group_id IN (SELECT group_id FROM group_role_mappings WHERE org_id = $1 AND directory_id = $2)`, args...)
+			WHERE gm.directory_id = `+r.marks(1, 1)+` AND gm.member_id IN (`+r.marks(2, n)+`)
+			  AND gm.group_id IN (SELECT group_id FROM group_role_mappings WHERE org_id = `+r.marks(n+2, 1)+` AND directory_id = `+r.marks(n+3, 1)+`)`, gargs...)
 		if err != nil {
 			return r.d.translate(err)
 		}
@@ -149,7 +150,7 @@ func (r reader) ProvisionInputs(ctx context.Context, orgID, dirID string, ids []
 			margs = append(margs, p.Member.ID)
 		}
 		rows, err = r.q.QueryContext(ctx, `SELECT `+projectMembershipColumns+` FROM project_memberships
-			WHERE org_id = $1 AND user_id IN (`+placeholders(2, len(margs)-1)+`)`, margs...)
+			WHERE org_id = `+r.marks(1, 1)+` AND user_id IN (`+r.marks(2, len(margs)-1)+`)`, margs...)
 		if err != nil {
 			return r.d.translate(err)
 		}

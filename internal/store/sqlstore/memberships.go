@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 
 	"github.com/rosterhq/roster/internal/roster"
@@ -25,6 +27,16 @@ func placeholders(from, n int) string {
 	return b.String()
 }
 
+// marks returns n parameter markers for a statement whose every parameter is generated in
+// order: "?" on SQLite, whose driver looks each numbered parameter's name up in a list (so
+// that binding thousands of them costs quadratic time), "$from…" on PostgreSQL.
+func (r reader) marks(from, n int) string {
+	if r.d.name() != "sqlite" {
+		return placeholders(from, n)
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
 func chunks(n int, fn func(lo, hi int) error) error {
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
@@ -36,7 +48,23 @@ func chunks(n int, fn func(lo, hi int) error) error {
 }
 
 func (r reader) ListMembers(ctx context.Context, orgID string, p store.ListPage) ([]roster.Member, string, error) {
-	q, args := pageClause(memberSelect+` WHERE u.org_id = $1 AND u.status <> 'deleted'`, []any{orgID}, "u.id", p)
+	q, args := memberSelect+` WHERE u.org_id = $1 AND u.status <> 'deleted'`, []any{orgID}
+	if p.Offset > 0 && p.After == "" {
+		// Page numbers: find the page's first id from the index alone, then read the page
+		// by keyset, so that a deep page does not join every row it skips.
+		var start string
+		err := r.q.QueryRowContext(ctx, `SELECT id FROM users WHERE org_id = $1 AND status <> 'deleted' ORDER BY id LIMIT 1 OFFSET $2`,
+			orgID, p.Offset).Scan(&start)
+		if errors.Is(err, sql.ErrNoRows) {
+			return []roster.Member{}, "", nil
+		}
+		if err != nil {
+			return nil, "", r.d.translate(err)
+		}
+		q, args = q+` AND u.id >= $2`, append(args, start)
+		p.Offset = 0
+	}
+	q, args = pageClause(q, args, "u.id", p)
 	rows, err := r.q.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", r.d.translate(err)
@@ -70,7 +98,7 @@ func (r reader) membersWhere(ctx context.Context, orgID, col string, keys []stri
 		for _, k := range keys[lo:hi] {
 			args = append(args, k)
 		}
-		rows, err := r.q.QueryContext(ctx, memberSelect+` WHERE u.org_id = $1 AND u.status <> 'deleted' AND `+col+` IN (`+placeholders(2, hi-lo)+`)`, args...)
+		rows, err := r.q.QueryContext(ctx, memberSelect+` WHERE u.org_id = `+r.marks(1, 1)+` AND u.status <> 'deleted' AND `+col+` IN (`+r.marks(2, hi-lo)+`)`, args...)
 		if err != nil {
 			return r.d.translate(err)
 		}
@@ -228,7 +256,7 @@ func (t *txn) recordMany(ctx context.Context, orgID string, entries []auditEntry
 			if i > 0 {
 				values.WriteString(", ")
 			}
-			values.WriteString("(" + placeholders(len(args)+1, 12) + ")")
+			values.WriteString("(" + t.marks(len(args)+1, 12) + ")")
 			args = append(args, roster.NewID(), orgID, micros(t.now), string(t.actor.Type), t.actor.ID, e.action,
 				e.target.Type, e.target.ID, b, a, t.meta.RequestID, t.meta.IP)
 		}
@@ -257,14 +285,14 @@ func (t *txn) SetOrgRoles(ctx context.Context, orgID string, changes []store.Rol
 		return err
 	}
 	if err := chunks(len(todo), func(lo, hi int) error {
-		args := make([]any, 0, (hi-lo)*4)
+		args := make([]any, 0, (hi-lo)*5)
 		var values strings.Builder
 		for i, c := range todo[lo:hi] {
 			if i > 0 {
 				values.WriteString(", ")
 			}
-			values.WriteString("(" + placeholders(len(args)+1, 4) + ", $" + itoa(len(args)+4) + ")")
-			args = append(args, orgID, c.Before.ID, string(c.Role), micros(t.now))
+			values.WriteString("(" + t.marks(len(args)+1, 5) + ")")
+			args = append(args, orgID, c.Before.ID, string(c.Role), micros(t.now), micros(t.now))
 		}
 		_, err := t.exec(ctx, `INSERT INTO org_memberships (org_id, user_id, role, created_at, updated_at) VALUES `+values.String()+`
 			ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at`, args...)

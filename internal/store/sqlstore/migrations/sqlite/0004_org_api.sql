@@ -57,13 +57,14 @@ CREATE TABLE group_role_mappings (
 CREATE INDEX group_role_mappings_group ON group_role_mappings (group_id);
 CREATE INDEX group_role_mappings_project ON group_role_mappings (org_id, project_id);
 
--- Membership listings page by id; owner counts guard the last OWNER.
-CREATE INDEX users_page ON users (org_id, id);
+-- Membership listings page by id over live members, and count them, from this index alone;
+-- owner counts guard the last OWNER.
+CREATE INDEX users_live ON users (org_id, id) WHERE status <> 'deleted';
 CREATE INDEX org_memberships_role ON org_memberships (org_id, role);
 
 -- +goose Down
 DROP INDEX org_memberships_role;
-DROP INDEX users_page;
+DROP INDEX users_live;
 DROP TABLE group_role_mappings;
 DROP TABLE project_memberships;
 DROP TABLE project_api_keys;

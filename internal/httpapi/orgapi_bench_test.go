@@ -1,0 +1,211 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/internal/auth"
+	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
+)
+
+// Benchmarks of the organization API, in process (no socket): the handler as NewServer
+// builds it, on each backend. Run with
+//
+//	go test -run XXX -bench Org -benchtime 10x ./internal/httpapi/
+//	ROSTER_TEST_POSTGRES=… go test -run XXX -bench Org -benchtime 10x ./internal/httpapi/
+
+func benchHandlerDo(b *testing.B, h http.Handler, method, path, authz, body string) (int, []byte) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("Authorization", authz)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.Bytes()
+}
+
+// verifyParallelism is goroutines per core of the verify benchmark (ROSTER_BENCH_PAR).
+var verifyParallelism = func() int {
+	if n, err := strconv.Atoi(os.Getenv("ROSTER_BENCH_PAR")); err == nil && n > 0 {
+		return n
+	}
+	return 8
+}()
+
+// BenchmarkOrgVerifyProjectKey is the host application checking a project key pair on every
+// request it serves: 16 concurrent callers on this machine's two cores, among 1,000 keys.
+// It reports the p50 and p99 latency of one verification.
+func BenchmarkOrgVerifyProjectKey(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			e := newEnv(b, be.open(b), auth.Config{}, nil)
+			h := e.srv.Config.Handler
+			proj := e.newProject(b, e.a.orgID, "Verified")
+			bodies := make([]string, 1000)
+			for i := range bodies {
+				_, pk, sk := e.newProjectKey(b, e.a.orgID, proj)
+				bodies[i] = `{"publicKey":"` + pk + `","secretKey":"` + sk + `"}`
+			}
+			admin := "Bearer " + e.adminKey
+			var mu sync.Mutex
+			var all []time.Duration
+			b.SetParallelism(verifyParallelism)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				lat := make([]time.Duration, 0, 1024)
+				i := 0
+				for pb.Next() {
+					start := time.Now()
+					code, raw := benchHandlerDo(b, h, "POST", "/api/admin/apiKeys/verify", admin, bodies[i%len(bodies)])
+					lat = append(lat, time.Since(start))
+					if code != 200 || !strings.Contains(string(raw), `"valid":true`) {
+						b.Errorf("verify answered %d %s", code, raw)
+						return
+					}
+					i += 7
+				}
+				mu.Lock()
+				all = append(all, lat...)
+				mu.Unlock()
+			})
+			b.StopTimer()
+			slices.Sort(all)
+			if len(all) > 0 {
+				b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+			}
+		})
+	}
+}
+
+// seedMembers makes n members of org in one transaction and returns their ids.
+func seedMembers(b *testing.B, e *env, orgID string, n int) []string {
+	ids := make([]string, n)
+	ctx := context.Background()
+	if err := e.st.Tx(ctx, cli, func(tx store.Tx) error {
+		for i := range ids {
+			m := &roster.Member{OrgID: orgID, Email: fmt.Sprintf("seed-%06d@example.com", i), Name: fmt.Sprintf("Seed %d", i)}
+			if err := tx.CreateMember(ctx, m); err != nil {
+				return err
+			}
+			ids[i] = m.ID
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return ids
+}
+
+// BenchmarkOrgBulkRoles10000 changes the org role of 10,000 members in one bulk request
+// (every member changes on every iteration, each with its audit record).
+func BenchmarkOrgBulkRoles10000(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			e := newEnv(b, be.open(b), auth.Config{}, nil)
+			h := e.srv.Config.Handler
+			ids := seedMembers(b, e, e.a.orgID, 10000)
+			bodies := [2]string{}
+			for k, role := range []string{"VIEWER", "MEMBER"} {
+				var sb strings.Builder
+				sb.WriteString(`{"memberships":[`)
+				for i, id := range ids {
+					if i > 0 {
+						sb.WriteByte(',')
+					}
+					sb.WriteString(`{"userId":"` + id + `","role":"` + role + `"}`)
+				}
+				sb.WriteString(`]}`)
+				bodies[k] = sb.String()
+			}
+			basic := basicAuth(e.a.pk, e.a.sk)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				code, raw := benchHandlerDo(b, h, "POST", "/api/public/organizations/memberships/bulk", basic, bodies[i%2])
+				if code != 200 {
+					b.Fatalf("bulk answered %d %.300s", code, raw)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkOrgListAt100k pages through the memberships of an organization of 100,000
+// members, and of a project all of them belong to: the first page, a page near the end by
+// cursor (keyset: as cheap as the first), a page near the end by page number (offset, with
+// the meta count), and the whole unpaged list that Langfuse's clients ask for.
+func BenchmarkOrgListAt100k(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			e := newEnv(b, be.open(b), auth.Config{}, nil)
+			h := e.srv.Config.Handler
+			const n = 100000
+			ids := seedMembers(b, e, e.a.orgID, n)
+			proj := e.newProject(b, e.a.orgID, "Everyone")
+			ctx := context.Background()
+			if err := e.st.Tx(ctx, cli, func(tx store.Tx) error {
+				members, err := tx.MembersByID(ctx, e.a.orgID, ids)
+				if err != nil {
+					return err
+				}
+				changes := make([]store.ProjectRoleChange, 0, n)
+				for _, id := range ids {
+					changes = append(changes, store.ProjectRoleChange{ProjectID: proj, Member: members[id], Role: roster.RoleViewer, Source: roster.SourceAPI})
+				}
+				return tx.SetProjectRoles(ctx, e.a.orgID, changes)
+			}); err != nil {
+				b.Fatal(err)
+			}
+			for range 999 {
+				e.newProject(b, e.a.orgID, "Filler")
+			}
+			basic := basicAuth(e.a.pk, e.a.sk)
+			deep := ids[n-101]
+			cases := []struct{ name, path string }{
+				{"memberships first page of 100", "/api/public/organizations/memberships?limit=100"},
+				{"memberships page by cursor at 99,900", "/api/public/organizations/memberships?limit=100&cursor=" + deep},
+				{"memberships page 1000 of 100 with meta", "/api/public/organizations/memberships?page=1000&limit=100"},
+				{"project memberships page by cursor at 99,900", "/api/public/projects/" + proj + "/memberships?limit=100&cursor=" + deep},
+				{"projects page of 100 of 1,000", "/api/public/organizations/projects?limit=100"},
+				{"memberships unpaged, all 100,000", "/api/public/organizations/memberships"},
+			}
+			for _, c := range cases {
+				b.Run(c.name, func(b *testing.B) {
+					for i := 0; i < b.N; i++ {
+						code, raw := benchHandlerDo(b, h, "GET", c.path, basic, "")
+						if code != 200 {
+							b.Fatalf("answered %d %.300s", code, raw)
+						}
+						if i == 0 {
+							var body struct {
+								Memberships []json.RawMessage `json:"memberships"`
+								Projects    []json.RawMessage `json:"projects"`
+							}
+							_ = json.Unmarshal(raw, &body)
+							if len(body.Memberships)+len(body.Projects) == 0 {
+								b.Fatalf("an empty page: %.300s", raw)
+							}
+						}
+					}
+				})
+			}
+		})
+	}
+}

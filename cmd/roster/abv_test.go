@@ -106,7 +106,7 @@ func TestTheABVWalkthroughEndToEnd(t *testing.T) {
 			// "Create user … NONE by default".
 			scimUser := func(email, extra string) map[string]any {
 				body := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": email,
-					"name": map[string]any{"givenName": strings.Split(email, "@")[0], "familyName": "Doe"},
+					"name":   map[string]any{"givenName": strings.Split(email, "@")[0], "familyName": "Doe"},
 					"emails": []any{map[string]any{"value": email, "primary": true, "type": "work"}}, "active": true}
 				if extra != "" {
 					body["roles"] = []any{extra}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/rosterhq/roster/internal/roster"
@@ -44,8 +43,8 @@ func (s *server) orgMemberships(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// findOrCreate reads the member a request names, creating it for an unknown email.
-func findOrCreate(r *http.Request, tx store.Tx, orgID string, b membershipBody) (m *roster.Member, created bool, err error) {
+// findOrCreate reads the member a request names, creating it with role for an unknown email.
+func findOrCreate(r *http.Request, tx store.Tx, orgID string, b membershipBody, role roster.Role) (m *roster.Member, created bool, err error) {
 	switch {
 	case b.UserID != "":
 		if !roster.ValidID(b.UserID) {
@@ -62,7 +61,7 @@ func findOrCreate(r *http.Request, tx store.Tx, orgID string, b membershipBody) 
 	case strings.TrimSpace(b.Email) != "":
 		m, err = tx.GetMemberByEmail(r.Context(), orgID, b.Email)
 		if errors.Is(err, store.ErrNotFound) {
-			m = &roster.Member{OrgID: orgID, Email: b.Email, Role: roster.RoleNone}
+			m = &roster.Member{OrgID: orgID, Email: b.Email, Role: role}
 			if err := checkEmail(b.Email); err != nil {
 				return nil, false, err
 			}
@@ -94,15 +93,15 @@ func (s *server) putOrgMembership(w http.ResponseWriter, r *http.Request) error 
 	p := principal(r)
 	var out Membership
 	err = s.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		m, _, err := findOrCreate(r, tx, p.OrgID, body)
+		m, created, err := findOrCreate(r, tx, p.OrgID, body, role)
 		if err != nil {
 			return err
 		}
-		if err := tx.SetOrgRoles(r.Context(), p.OrgID, []store.RoleChange{{Before: m, Role: role}}); err != nil {
-			return err
-		}
 		out = NewMembership(m, role)
-		return nil
+		if created {
+			return nil
+		}
+		return tx.SetOrgRoles(r.Context(), p.OrgID, []store.RoleChange{{Before: m, Role: role}})
 	})
 	if err != nil {
 		return err
@@ -123,7 +122,7 @@ func (s *server) deleteOrgMembership(w http.ResponseWriter, r *http.Request) err
 	}
 	p := principal(r)
 	err := s.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		m, _, err := findOrCreate(r, tx, p.OrgID, membershipBody{UserID: body.UserID})
+		m, _, err := findOrCreate(r, tx, p.OrgID, membershipBody{UserID: body.UserID}, roster.RoleNone)
 		if err != nil {
 			return err
 		}
@@ -140,11 +139,8 @@ func (s *server) deleteOrgMembership(w http.ResponseWriter, r *http.Request) err
 // can reach, with effective roles (roster.EffectiveProjectRole).
 func (s *server) memberAccess(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	email, err := url.PathUnescape(r.PathValue("email"))
-	if err != nil {
-		return roster.E(roster.Invalid, "malformed email in path")
-	}
-	m, err := s.Store.GetMemberByEmail(r.Context(), p.OrgID, email)
+	// PathValue is already unescaped: "ada%40example.com" arrives as "ada@example.com".
+	m, err := s.Store.GetMemberByEmail(r.Context(), p.OrgID, r.PathValue("email"))
 	if err != nil {
 		return err
 	}
@@ -386,9 +382,12 @@ func (s *server) putProjectMembership(w http.ResponseWriter, r *http.Request) er
 		if _, err := tx.GetProject(r.Context(), p.OrgID, id); err != nil {
 			return err
 		}
-		m, _, err := findOrCreate(r, tx, p.OrgID, membershipBody{UserID: body.UserID})
-		if err != nil {
+		m, _, err := findOrCreate(r, tx, p.OrgID, membershipBody{UserID: body.UserID}, roster.RoleNone)
+		if roster.KindOf(err) == roster.NotFound {
 			return roster.E(roster.NotFound, "user %s is not a member of this organization: a project membership requires an organization membership", body.UserID)
+		}
+		if err != nil {
+			return err
 		}
 		before, err := tx.GetProjectMembership(r.Context(), p.OrgID, id, m.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -421,7 +420,7 @@ func (s *server) deleteProjectMembership(w http.ResponseWriter, r *http.Request)
 		if _, err := tx.GetProject(r.Context(), p.OrgID, id); err != nil {
 			return err
 		}
-		m, _, err := findOrCreate(r, tx, p.OrgID, membershipBody{UserID: body.UserID})
+		m, _, err := findOrCreate(r, tx, p.OrgID, membershipBody{UserID: body.UserID}, roster.RoleNone)
 		if err != nil {
 			return err
 		}

@@ -10,9 +10,9 @@ import (
 	"github.com/rosterhq/roster/internal/store"
 )
 
-// chunk bounds the rows of one multi-row statement: 500 rows of up to 12 parameters stay
+// chunk bounds the rows of one multi-row statement: 512 rows of up to 12 parameters stay
 // well inside both databases' parameter limits.
-const chunk = 500
+const chunk = 512
 
 // placeholders returns "$from, …, $(from+n-1)".
 func placeholders(from, n int) string {
@@ -37,12 +37,19 @@ func (r reader) marks(from, n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
+// chunks calls fn on consecutive ranges of [0, n): full chunks, then the rest in powers of
+// two, so that a statement built per range has one of ten sizes and the prepared-statement
+// caches stay small however the batches vary.
 func chunks(n int, fn func(lo, hi int) error) error {
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		if err := fn(lo, hi); err != nil {
+	for lo := 0; lo < n; {
+		size := chunk
+		for size > n-lo {
+			size /= 2
+		}
+		if err := fn(lo, lo+size); err != nil {
 			return err
 		}
+		lo += size
 	}
 	return nil
 }

@@ -45,6 +45,7 @@ for sc in "${scenarios[@]}"; do
   wait_up "http://127.0.0.1:$port/scim/v2" "$token"
   "$work/loadgen" -base "http://127.0.0.1:$port/scim/v2" -token "$token" -scenario "$sc" -duration "$duration" \
     -concurrency "$conc" -users "$users" -label roster -server-pid "$rpid" -json-only >>"$out"
+  echo "roster $sc: peak resident memory $(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$rpid/status") MB"
   kill "$rpid"; wait "$rpid" 2>/dev/null || true
 done
 

@@ -1,9 +1,13 @@
 package scim_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rosterhq/roster/internal/roster"
@@ -156,5 +160,127 @@ func TestTenantsAndDirectoriesAreIsolated(t *testing.T) {
 			t.Errorf("another directory lists %v users", n)
 		}
 		e.do("GET", "/Users/"+id, nil).must(t, 200, "the user is still there")
+	})
+}
+
+func TestConcurrentPatchesOfOneUserLoseNoUpdate(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		id := e.do("POST", "/Users", user("busy@example.com", "")).must(t, 201, "create").str("id")
+		const writers = 16
+		var wg sync.WaitGroup
+		codes := make([]int, writers)
+		for i := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+					{"op":"add","path":"phoneNumbers","value":[{"value":"+1-555-01%02d","type":"work"}]}]}`, i)
+				req, _ := http.NewRequest("PATCH", e.url+"/scim/v2/Users/"+id, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.token)
+				req.Header.Set("Content-Type", "application/scim+json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return
+				}
+				res.Body.Close()
+				codes[i] = res.StatusCode
+			}()
+		}
+		wg.Wait()
+		for i, c := range codes {
+			if c != 200 {
+				t.Errorf("PATCH %d of %d concurrent unconditional PATCHes answered %d; want 200", i, writers, c)
+			}
+		}
+		got := e.do("GET", "/Users/"+id, nil).must(t, 200, "read back")
+		phones, _ := got.body["phoneNumbers"].([]any)
+		if len(phones) != writers {
+			t.Errorf("after %d concurrent PATCHes each adding one phone number the user has %d: an update was lost", writers, len(phones))
+		}
+		if v := got.header.Get("ETag"); v != etagOf(writers+1) {
+			t.Errorf("ETag after %d PATCHes of a new user = %s; want %s", writers, v, etagOf(writers+1))
+		}
+	})
+}
+
+func etagOf(v int) string { return fmt.Sprintf(`W/"%d"`, v) }
+
+// postConcurrently sends the bodies as simultaneous POST /Users and returns their statuses
+// and the ids of the users created.
+func postConcurrently(t *testing.T, e *env, bodies []map[string]any) ([]int, []string) {
+	t.Helper()
+	codes, ids := make([]int, len(bodies)), make([]string, len(bodies))
+	var wg sync.WaitGroup
+	for i, b := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			raw, _ := json.Marshal(b)
+			req, _ := http.NewRequest("POST", e.url+"/scim/v2/Users", bytes.NewReader(raw))
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			req.Header.Set("Content-Type", "application/scim+json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return
+			}
+			defer res.Body.Close()
+			var out struct{ ID string }
+			_ = json.NewDecoder(res.Body).Decode(&out)
+			codes[i], ids[i] = res.StatusCode, out.ID
+		}()
+	}
+	wg.Wait()
+	return codes, ids
+}
+
+func TestConcurrentCreatesOfOnePersonMakeOneUserAndOneMember(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		same := make([]map[string]any, 12)
+		for i := range same {
+			same[i] = user("twin@example.com", "")
+		}
+		codes, ids := postConcurrently(t, e, same)
+		created := 0
+		for i, c := range codes {
+			switch c {
+			case 201:
+				created++
+			case 409:
+			default:
+				t.Errorf("concurrent create %d answered %d; want 201 once and 409 for the others", i, c)
+			}
+		}
+		if created != 1 {
+			t.Errorf("%d of %d concurrent creates of one userName answered 201; want exactly 1", created, len(same))
+		}
+
+		// Different userNames, one email: each is a SCIM user, all linked to one member.
+		shared := make([]map[string]any, 8)
+		for i := range shared {
+			u := user(fmt.Sprintf("alias%d@example.com", i), "")
+			u["emails"] = []any{map[string]any{"value": "shared@example.com", "type": "work", "primary": true}}
+			shared[i] = u
+		}
+		codes, ids = postConcurrently(t, e, shared)
+		members := map[string]bool{}
+		for i, c := range codes {
+			if c != 201 {
+				t.Errorf("create %d of %d users sharing an email answered %d; want 201", i, len(shared), c)
+				continue
+			}
+			u, err := e.st.GetSCIMUser(ctx, e.orgID, e.dir.ID, ids[i])
+			if err != nil {
+				t.Fatalf("reading back user %s: %v", ids[i], err)
+			}
+			members[u.MemberID] = true
+		}
+		if len(members) != 1 {
+			t.Errorf("%d users sharing one email were linked to %d members; want one member", len(shared), len(members))
+		}
+		m, err := e.st.GetMemberByEmail(ctx, e.orgID, "shared@example.com")
+		if err != nil || !members[m.ID] {
+			t.Errorf("the member with the shared email is %v (%v); want the one every user links to", m, err)
+		}
 	})
 }

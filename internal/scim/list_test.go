@@ -3,6 +3,8 @@ package scim_test
 import (
 	"fmt"
 	"testing"
+
+	"github.com/rosterhq/roster/internal/roster"
 )
 
 func TestListsPageSortAndCount(t *testing.T) {
@@ -102,5 +104,44 @@ func TestListsPageSortAndCount(t *testing.T) {
 				t.Errorf(".search: %s", r.raw)
 			}
 		})
+	})
+}
+
+func TestListTotalsFollowCreatesAndDeletes(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		var users, groups []string
+		for i := range 6 {
+			users = append(users, e.do("POST", "/Users", user(fmt.Sprintf("t%d@example.com", i), "")).must(t, 201, "create user").str("id"))
+		}
+		for i := range 4 {
+			groups = append(groups, e.do("POST", "/Groups", map[string]any{"displayName": fmt.Sprintf("Team %d", i)}).must(t, 201, "create group").str("id"))
+		}
+		e.do("DELETE", "/Users/"+users[0], nil).must(t, 204, "delete user")
+		e.do("DELETE", "/Users/"+users[3], nil).must(t, 204, "delete user")
+		e.do("DELETE", "/Groups/"+groups[1], nil).must(t, 204, "delete group")
+		e.do("POST", "/Users", user("t9@example.com", "")).must(t, 201, "create user")
+		for _, c := range []struct {
+			path string
+			want int
+		}{
+			{"/Users?count=2", 5}, {"/Users?count=0", 5}, {"/Users?startIndex=4&count=1", 5},
+			{"/Groups?count=1", 3}, {"/Groups?count=0", 3},
+			{`/Users?count=1&filter=userName+sw+%22t%22`, 5},
+		} {
+			r := e.do("GET", c.path, nil).must(t, 200, c.path)
+			if got := get(r.body, "totalResults"); got != jsonNum(c.want) {
+				t.Errorf("GET %s: totalResults %v after creates and deletes; want %d", c.path, got, c.want)
+			}
+		}
+		// Another directory's users are not counted.
+		_, token, err := e.svc.CreateDirectory(t.Context(), roster.SystemActor("test"), e.orgID, "Other", roster.RoleNone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := *e
+		o.token = token
+		if got := get(o.do("GET", "/Users?count=1", nil).must(t, 200, "other directory").body, "totalResults"); got != jsonNum(0) {
+			t.Errorf("a new directory's list has totalResults %v; want 0", got)
+		}
 	})
 }

@@ -13,9 +13,9 @@ import (
 // (roster.ProvisionedOrgRole and friends); this file reads their inputs in the write's
 // transaction and writes what they answer.
 
-// provisionedRole is the org role the identity provider asks for u: its roles value or the
+// mappedRole is the org role the identity provider asks for u: its roles value or the
 // directory's default, raised by the mapped groups it is in.
-func provisionedRole(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser) (roster.Role, error) {
+func mappedRole(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser) (roster.Role, error) {
 	var mapped []roster.Role
 	if len(u.Groups) > 0 {
 		maps, err := tx.ListGroupMappings(ctx, dir.OrgID, dir.ID)

@@ -29,41 +29,79 @@ func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusCreated
-	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		existing, err := tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, u.UserName, "")
-		if errors.Is(err, store.ErrNotFound) && u.ExternalID != "" {
-			// The same person pushed again under a new userName, after a deactivation.
-			// externalId alone is not enough (it is not unique, and validators reuse one):
-			// the primary email must agree too.
-			existing, err = tx.FindSCIMUser(r.Context(), dir.OrgID, dir.ID, "", u.ExternalID)
-			if err == nil && (existing.Active || u.Email == "" || roster.NormalizeEmail(existing.Email) != roster.NormalizeEmail(u.Email)) {
-				existing, err = nil, store.ErrNotFound
+	ctx := r.Context()
+	// The common case, a new person, is checked for on a reader first: then the write
+	// transaction (on SQLite, the one writer every request waits for) only inserts. Should
+	// another request create the same userName or email in between, the unique indexes refuse
+	// the insert and the create runs again with its checks inside the transaction.
+	if h.isNewPerson(ctx, dir, u) {
+		err = h.Store.Tx(ctx, p.Actor(), func(tx store.Tx) error { return createUser(ctx, tx, dir, u, true) })
+		if roster.KindOf(err) != roster.Conflict {
+			if err != nil {
+				return err
 			}
+			return h.writeUser(w, r, u, http.StatusCreated)
 		}
+		u.ID, u.MemberID = "", ""
+	}
+	err = h.Store.Tx(ctx, p.Actor(), func(tx store.Tx) error {
+		// The user with this userName, else a deactivated one with this externalId: the same
+		// person pushed again under a new userName. externalId alone is not enough (it is not
+		// unique, and validators reuse one): the primary email must agree too.
+		existing, err := findReturning(ctx, tx, dir, u)
 		switch {
 		case err == nil && existing.Active:
 			return &ProtocolError{Status: http.StatusConflict, ScimType: "uniqueness",
 				Detail: "a user with this userName already exists in this directory (id " + existing.ID + ")"}
 		case err == nil:
 			u.ID, u.MemberID = existing.ID, existing.MemberID
-			if err := syncMember(r.Context(), tx, dir, u, sentRoles, false); err != nil {
+			if err := syncMember(ctx, tx, dir, u, sentRoles); err != nil {
 				return err
 			}
-			return tx.UpdateSCIMUser(r.Context(), existing, u)
+			return tx.UpdateSCIMUser(ctx, existing, u)
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		if err := syncMember(r.Context(), tx, dir, u, sentRoles, true); err != nil {
+		if err := syncMember(ctx, tx, dir, u, sentRoles); err != nil {
 			return err
 		}
-		u.Groups = []roster.GroupRef{} // a new user is in no group yet
-		return tx.CreateSCIMUser(r.Context(), u)
+		return createUser(ctx, tx, dir, u, false)
 	})
 	if err != nil {
 		return err
 	}
-	return h.writeUser(w, r, u, status)
+	return h.writeUser(w, r, u, http.StatusCreated)
+}
+
+// findReturning finds the user a create would bring back: the one with u's userName, else a
+// deactivated one with its externalId and the same primary email.
+func findReturning(ctx context.Context, rd store.SCIMReader, dir *roster.Directory, u *roster.SCIMUser) (*roster.SCIMUser, error) {
+	existing, err := rd.FindSCIMUser(ctx, dir.OrgID, dir.ID, u.UserName, u.ExternalID)
+	if err == nil && strings.ToLower(existing.UserName) != strings.ToLower(u.UserName) &&
+		(existing.Active || u.Email == "" || roster.NormalizeEmail(existing.Email) != roster.NormalizeEmail(u.Email)) {
+		return nil, store.ErrNotFound
+	}
+	return existing, err
+}
+
+// isNewPerson tells, from a reader, that a create brings back no user and links no member.
+func (h *Handler) isNewPerson(ctx context.Context, dir *roster.Directory, u *roster.SCIMUser) bool {
+	isNew, err := h.Store.IsNewSCIMPerson(ctx, dir.OrgID, dir.ID, u.UserName, u.ExternalID, memberEmail(u))
+	return err == nil && isNew
+}
+
+// createUser writes a new SCIM user; newMember says that its member is new too (a person
+// isNewPerson found nobody for), so that the member is created without being looked up.
+func createUser(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser, newMember bool) error {
+	if newMember {
+		m := &roster.Member{OrgID: dir.OrgID, Email: memberEmail(u), Name: memberName(u), Status: memberStatus(u), Role: provisionedRole(dir, u)}
+		if err := tx.CreateMember(ctx, m); err != nil {
+			return err
+		}
+		u.MemberID = m.ID
+	}
+	u.Groups = []roster.GroupRef{} // a new user is in no group yet
+	return tx.CreateSCIMUser(ctx, u)
 }
 
 // userFromBody decodes and normalizes a User body into a SCIMUser of dir.
@@ -134,20 +172,11 @@ func (h *Handler) ReplaceUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u.ID = r.PathValue("id")
-	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		cur, err := tx.GetSCIMUser(r.Context(), dir.OrgID, dir.ID, u.ID)
-		if err != nil {
-			return err
-		}
-		if ifv != 0 && cur.Version != ifv {
-			return roster.E(roster.Stale, "user was modified: its version is %s", etag(cur.Version))
-		}
-		u.MemberID, u.Groups = cur.MemberID, cur.Groups
-		if err := syncMember(r.Context(), tx, dir, u, sentRoles, false); err != nil {
-			return err
-		}
-		return tx.UpdateSCIMUser(r.Context(), cur, u)
-	})
+	err = h.updateUser(r, dir, p.Actor(), ifv, func(cur *roster.SCIMUser) (*roster.SCIMUser, bool, error) {
+		next := *u
+		next.MemberID, next.Groups = cur.MemberID, cur.Groups
+		return &next, sentRoles, nil
+	}, &u)
 	if err != nil {
 		return err
 	}
@@ -166,17 +195,10 @@ func (h *Handler) PatchUser(w http.ResponseWriter, r *http.Request) error {
 		return patchErr(err)
 	}
 	var u *roster.SCIMUser
-	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		cur, err := tx.GetSCIMUser(r.Context(), dir.OrgID, dir.ID, r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		if ifv != 0 && cur.Version != ifv {
-			return roster.E(roster.Stale, "user was modified: its version is %s", etag(cur.Version))
-		}
+	err = h.updateUser(r, dir, p.Actor(), ifv, func(cur *roster.SCIMUser) (*roster.SCIMUser, bool, error) {
 		d, err := decodeDoc(cur.Resource)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		d["id"] = cur.ID
 		if _, ok := d["active"]; !ok {
@@ -184,32 +206,68 @@ func (h *Handler) PatchUser(w http.ResponseWriter, r *http.Request) error {
 		}
 		touched, err := patch.Apply(schema.UserResource, d, ops)
 		if err != nil {
-			return patchErr(err)
+			return nil, false, patchErr(err)
 		}
 		nd, err := normalize(schema.UserResource, d)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		next := &roster.SCIMUser{ID: cur.ID, OrgID: cur.OrgID, DirectoryID: cur.DirectoryID, MemberID: cur.MemberID, Groups: cur.Groups}
 		if err := userFields(nd, next); err != nil {
-			return err
+			return nil, false, err
 		}
 		if next.Resource, err = encodeDoc(nd); err != nil {
-			return err
+			return nil, false, err
 		}
-		if err := syncMember(r.Context(), tx, dir, next, touched["roles"], false); err != nil {
-			return err
-		}
-		if err := tx.UpdateSCIMUser(r.Context(), cur, next); err != nil {
-			return err
-		}
-		u = next
-		return nil
-	})
+		return next, touched["roles"], nil
+	}, &u)
 	if err != nil {
 		return err
 	}
 	return h.writeUser(w, r, u, http.StatusOK)
+}
+
+// maxUpdateAttempts bounds the retries of an update whose user changed between its read and
+// its write. Each round of a conflict has a winner (the compare-and-swap fails only because
+// another write of the user committed), so this many unconditional writers of one user at
+// once all succeed; identity providers send one user's changes one at a time.
+const maxUpdateAttempts = 64
+
+// updateUser runs a replace or a patch. The user is read and the new resource computed
+// outside the write transaction, which on SQLite is one writer for every request: the
+// transaction only provisions the member and compare-and-swaps the user on the version that
+// was read. When another write got there first, an unconditional request starts again from
+// the newer version; one with If-Match answers 412, as it would have had it arrived later.
+func (h *Handler) updateUser(r *http.Request, dir *roster.Directory, actor roster.Actor, ifv int64,
+	compute func(cur *roster.SCIMUser) (next *roster.SCIMUser, sentRoles bool, err error), out **roster.SCIMUser) error {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	for attempt := 1; ; attempt++ {
+		cur, err := h.Store.GetSCIMUser(ctx, dir.OrgID, dir.ID, id)
+		if err != nil {
+			return err
+		}
+		if ifv != 0 && cur.Version != ifv {
+			return roster.E(roster.Stale, "user was modified: its version is %s", etag(cur.Version))
+		}
+		next, sentRoles, err := compute(cur)
+		if err != nil {
+			return err
+		}
+		err = h.Store.Tx(ctx, actor, func(tx store.Tx) error {
+			if err := syncMember(ctx, tx, dir, next, sentRoles); err != nil {
+				return err
+			}
+			return tx.UpdateSCIMUser(ctx, cur, next)
+		})
+		if errors.Is(err, store.ErrStale) && ifv == 0 && attempt < maxUpdateAttempts {
+			continue
+		}
+		if err == nil {
+			*out = next
+		}
+		return err
+	}
 }
 
 // patchErr maps a PATCH engine error to its SCIM error.
@@ -250,21 +308,39 @@ func (h *Handler) DeleteUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// memberEmail is the email of u's member: its primary email, else its userName.
+func memberEmail(u *roster.SCIMUser) string {
+	if e := roster.NormalizeEmail(u.Email); e != "" {
+		return e
+	}
+	return roster.NormalizeEmail(u.UserName)
+}
+
+// memberName is the name of u's member: its displayName, else given and family names.
+func memberName(u *roster.SCIMUser) string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+}
+
+func memberStatus(u *roster.SCIMUser) roster.MemberStatus {
+	if !u.Active {
+		return roster.MemberSuspended
+	}
+	return roster.MemberActive
+}
+
+// provisionedRole is the org role u's roles give, else the directory's default role
+// (roster.ProvisionedOrgRole, for a user in no mapped group; mappedRole adds the groups).
+func provisionedRole(dir *roster.Directory, u *roster.SCIMUser) roster.Role {
+	return roster.ProvisionedOrgRole(dir.DefaultRole, u.Roles, nil)
+}
+
 // syncMember provisions u into the organization (DESIGN.md section 5): it links or creates
 // the member, mirrors email, name and active, and applies the role rules.
-func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser, sentRoles, created bool) error {
-	email := roster.NormalizeEmail(u.Email)
-	if email == "" {
-		email = roster.NormalizeEmail(u.UserName)
-	}
-	name := u.DisplayName
-	if name == "" {
-		name = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
-	}
-	status := roster.MemberActive
-	if !u.Active {
-		status = roster.MemberSuspended
-	}
+func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser, sentRoles bool) error {
+	email, name, status := memberEmail(u), memberName(u), memberStatus(u)
 	if u.MemberID != "" {
 		m, err := tx.GetMember(ctx, dir.OrgID, u.MemberID)
 		if err == nil && m.Status != roster.MemberDeleted {
@@ -277,7 +353,7 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 				return err
 			}
 			if sentRoles {
-				role, err := provisionedRole(ctx, tx, dir, u)
+				role, err := mappedRole(ctx, tx, dir, u)
 				if err != nil {
 					return err
 				}
@@ -291,10 +367,7 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 			return err
 		}
 	}
-	role, err := provisionedRole(ctx, tx, dir, u)
-	if err != nil {
-		return err
-	}
+	role := provisionedRole(dir, u)
 	m, err := tx.GetMemberByEmail(ctx, dir.OrgID, email)
 	switch {
 	case err == nil:
@@ -321,7 +394,6 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 		return err
 	}
 	u.MemberID = nm.ID
-	_ = created
 	return nil
 }
 

@@ -13,6 +13,8 @@ type SCIMReader interface {
 	GetSCIMUser(ctx context.Context, orgID, dirID, id string) (*roster.SCIMUser, error)
 	// FindSCIMUser finds a directory's user by userName (case-insensitive) when userName is
 	// not empty, else by externalId (a deactivated match first: externalId is not unique).
+	// Given both, it finds the user with that userName, else a deactivated user with that
+	// externalId.
 	FindSCIMUser(ctx context.Context, orgID, dirID, userName, externalID string) (*roster.SCIMUser, error)
 	// ListSCIMUsers reads a page of users, each with its groups.
 	ListSCIMUsers(ctx context.Context, orgID, dirID string, q Query) (users []roster.SCIMUser, total int, err error)
@@ -25,6 +27,10 @@ type SCIMReader interface {
 	GroupMembers(ctx context.Context, orgID, dirID, groupID string) ([]roster.GroupMember, error)
 
 	GetMember(ctx context.Context, orgID, memberID string) (*roster.Member, error)
+	// IsNewSCIMPerson tells, in one read, that a directory has no user with this userName,
+	// no deactivated user with this externalId (when it is not empty), and that the
+	// organization has no live member with this email: a create that links nothing.
+	IsNewSCIMPerson(ctx context.Context, orgID, dirID, userName, externalID, email string) (bool, error)
 	// GetMemberByEmail finds a live (not deleted) member by normalized email.
 	GetMemberByEmail(ctx context.Context, orgID, email string) (*roster.Member, error)
 }

@@ -38,10 +38,13 @@ type batcher struct {
 	s    *Store
 	reqs chan *writeReq
 	quit chan struct{}
+	// stmts holds statements prepared on the writer connection, by SQL text, for every
+	// batch to reuse; only the batcher's goroutine touches it.
+	stmts map[string]*sql.Stmt
 }
 
 func newBatcher(s *Store) *batcher {
-	b := &batcher{s: s, reqs: make(chan *writeReq, 4096), quit: make(chan struct{})}
+	b := &batcher{s: s, reqs: make(chan *writeReq, 4096), quit: make(chan struct{}), stmts: map[string]*sql.Stmt{}}
 	go b.loop()
 	return b
 }
@@ -49,6 +52,9 @@ func newBatcher(s *Store) *batcher {
 func (b *batcher) stop() {
 	close(b.reqs)
 	<-b.quit
+	for _, st := range b.stmts {
+		st.Close()
+	}
 }
 
 // submit queues a transaction and waits until it is committed or failed.
@@ -99,7 +105,9 @@ func (b *batcher) run(batch []*writeReq) {
 		return
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	bq := &batchQuerier{tx: sqltx, stmts: map[string]*sql.Stmt{}}
+	credentials := false
+	var audits []auditRow
+	bq := &batchQuerier{tx: sqltx, kept: b.stmts, stmts: map[string]*sql.Stmt{}}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i].err = err
@@ -111,6 +119,7 @@ func (b *batcher) run(batch []*writeReq) {
 		}
 		t := &txn{reader: reader{q: detached{bq}, d: s.d}, actor: r.actor, meta: roster.RequestMetaFrom(r.ctx), now: now}
 		results[i] = runFn(r.fn, t)
+		credentials = credentials || t.credentialsChanged
 		if results[i].err != nil || results[i].panic != nil {
 			_, _ = bq.ExecContext(context.Background(), "ROLLBACK TO roster_tx")
 		}
@@ -118,8 +127,19 @@ func (b *batcher) run(batch []*writeReq) {
 			results[i].err = s.d.translate(err)
 		}
 		ok[i] = results[i].err == nil && results[i].panic == nil
+		if ok[i] {
+			audits = append(audits, t.audits...)
+		}
 	}
-	if err := sqltx.Commit(); err != nil {
+	// The audit entries of the transactions that succeeded, in one insert or a few: they
+	// commit with their changes or not at all.
+	err = flushAudit(context.Background(), bq, s.d, audits)
+	if err == nil {
+		err = sqltx.Commit()
+	} else {
+		_ = sqltx.Rollback()
+	}
+	if err != nil {
 		err = fmt.Errorf("commit: %w", s.d.translate(err))
 		for i := range batch {
 			if ok[i] {
@@ -127,8 +147,31 @@ func (b *batcher) run(batch []*writeReq) {
 			}
 		}
 	}
+	if credentials && s.tokens != nil {
+		s.tokens.invalidate() // before any caller hears of the change
+	}
 	for i, r := range batch {
 		r.done <- results[i]
+	}
+	b.keep(bq.missed)
+}
+
+// keep prepares on the writer connection, now that no transaction holds it, the statements
+// a batch had to prepare for itself, so that later batches reuse them. The set of texts is
+// small (writes are a fixed set, filters a text per shape); past maxCached it stops growing.
+func (b *batcher) keep(queries []string) {
+	for _, q := range queries {
+		if len(b.stmts) >= maxCached {
+			return
+		}
+		if _, ok := b.stmts[q]; ok {
+			continue
+		}
+		st, err := b.s.w.PrepareContext(context.Background(), q)
+		if err != nil {
+			continue // it failed in the batch too, and will again be prepared there
+		}
+		b.stmts[q] = st
 	}
 }
 
@@ -161,20 +204,30 @@ func (d detached) QueryRowContext(ctx context.Context, q string, args ...any) *s
 	return d.tx.QueryRowContext(context.WithoutCancel(ctx), q, args...)
 }
 
-// batchQuerier prepares each statement once per batch: a group commit of N creates parses
-// its handful of statements once instead of N times.
+// batchQuerier runs the statements of a batch on statements prepared once: those the
+// writer connection keeps (database/sql reuses the connection's prepared statement inside
+// the transaction), else prepared for this batch and kept for the next ones. Parsing SQL
+// costs the SQLite driver more than running these indexed statements.
 type batchQuerier struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	tx     *sql.Tx
+	kept   map[string]*sql.Stmt // prepared on the writer connection; read only here
+	stmts  map[string]*sql.Stmt // this transaction's statements
+	missed []string             // texts to prepare on the connection after the batch
 }
 
 func (q *batchQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := q.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := q.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
+	var s *sql.Stmt
+	if k, ok := q.kept[query]; ok {
+		s = q.tx.StmtContext(ctx, k)
+	} else {
+		var err error
+		if s, err = q.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		q.missed = append(q.missed, query)
 	}
 	q.stmts[query] = s
 	return s, nil

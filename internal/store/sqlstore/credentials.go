@@ -39,7 +39,11 @@ func (s *Store) TouchLastUsed(ctx context.Context, uses []store.Use) error {
 			return s.d.translate(err)
 		}
 	}
-	return s.d.translate(tx.Commit())
+	err = tx.Commit()
+	if s.tokens != nil {
+		s.tokens.invalidate() // cached lookups carry lastUsedAt
+	}
+	return s.d.translate(err)
 }
 
 // ExpiringCredentials lists credentials expiring in [now, before), across organizations.

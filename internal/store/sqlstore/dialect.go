@@ -29,4 +29,7 @@ type dialect interface {
 	jsonNumber(x string) string                                    // a jsonText expression as a number
 	strpos(haystack, needle string) string                         // 1-based position or 0
 	userGroups(alias string) string                                // a JSON array of the user's groups
+	// directoryCount is a query ($1 org, $2 directory) for the number of users ("u") or
+	// groups ("g") of a directory, where the dialect keeps the counts; "" where it counts.
+	directoryCount(alias string) string
 }

@@ -86,6 +86,7 @@ func (t *txn) insertToken(ctx context.Context, tok *roster.DirectoryToken) error
 		tok.ID = roster.NewID()
 	}
 	tok.CreatedAt = t.now
+	t.credentialsChanged = true
 	_, err := t.exec(ctx, `INSERT INTO scim_directory_tokens (id, directory_id, org_id, token_hash, prefix, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		tok.ID, tok.DirectoryID, tok.OrgID, tok.Hash, tok.Prefix, micros(tok.CreatedAt), micros(tok.ExpiresAt))
@@ -113,6 +114,7 @@ func (t *txn) CreateDirectory(ctx context.Context, d *roster.Directory, tok *ros
 }
 
 func (t *txn) UpdateDirectory(ctx context.Context, d *roster.Directory) error {
+	t.credentialsChanged = true
 	before, err := t.GetDirectory(ctx, d.OrgID, d.ID)
 	if err != nil {
 		return err
@@ -130,6 +132,7 @@ func (t *txn) UpdateDirectory(ctx context.Context, d *roster.Directory) error {
 }
 
 func (t *txn) DeleteDirectory(ctx context.Context, orgID, dirID string) error {
+	t.credentialsChanged = true
 	before, err := t.GetDirectory(ctx, orgID, dirID)
 	if err != nil {
 		return err
@@ -141,6 +144,7 @@ func (t *txn) DeleteDirectory(ctx context.Context, orgID, dirID string) error {
 }
 
 func (t *txn) RotateDirectoryToken(ctx context.Context, tok *roster.DirectoryToken, oldExpireAt time.Time) error {
+	t.credentialsChanged = true
 	before, err := t.GetDirectory(ctx, tok.OrgID, tok.DirectoryID)
 	if err != nil {
 		return err

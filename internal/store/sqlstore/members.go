@@ -28,7 +28,7 @@ func (r reader) GetMember(ctx context.Context, orgID, memberID string) (*roster.
 }
 
 func (r reader) GetMemberByEmail(ctx context.Context, orgID, email string) (*roster.Member, error) {
-	m, err := scanMember(r.q.QueryRowContext(ctx, memberSelect+` WHERE u.org_id = $1 AND u.email = $2 AND u.status <> 'deleted'`,
+	m, err := scanMember(r.q.QueryRowContext(ctx, memberSelect+` WHERE u.org_id = $1 AND u.email = $2 AND u.deleted_at IS NULL`,
 		orgID, roster.NormalizeEmail(email)))
 	if err != nil {
 		return nil, r.notFound(err, "member")
@@ -66,8 +66,12 @@ func (t *txn) UpdateMember(ctx context.Context, before, m *roster.Member) error 
 		*m = *before
 		return nil
 	}
-	if err := t.execOne(ctx, "member", `UPDATE users SET email = $3, name = $4, status = $5, updated_at = $6 WHERE org_id = $1 AND id = $2`,
-		m.OrgID, m.ID, m.Email, m.Name, string(m.Status), micros(t.now)); err != nil {
+	q := `UPDATE users SET email = $3, name = $4, status = $5, updated_at = $6 WHERE org_id = $1 AND id = $2`
+	if before.Email == m.Email {
+		// The email index is left alone when the email stays.
+		q = `UPDATE users SET name = $4, status = $5, updated_at = $6 WHERE org_id = $1 AND id = $2 AND email = $3`
+	}
+	if err := t.execOne(ctx, "member", q, m.OrgID, m.ID, m.Email, m.Name, string(m.Status), micros(t.now)); err != nil {
 		return err
 	}
 	m.Role, m.CreatedAt, m.UpdatedAt = before.Role, before.CreatedAt, t.now

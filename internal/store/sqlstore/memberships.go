@@ -100,12 +100,22 @@ func (r reader) CountMembers(ctx context.Context, orgID string) (int, error) {
 
 func (r reader) membersWhere(ctx context.Context, orgID, col string, keys []string) (map[string]*roster.Member, error) {
 	out := make(map[string]*roster.Member, len(keys))
-	err := chunks(len(keys), func(lo, hi int) error {
-		args := []any{orgID}
-		for _, k := range keys[lo:hi] {
-			args = append(args, k)
+	n := len(keys)
+	if r.d.name() == "postgres" && n > 0 {
+		n = 1 // one statement with an array parameter: PostgreSQL plans it once, whatever its size
+	}
+	err := chunks(n, func(lo, hi int) error {
+		var rows *sql.Rows
+		var err error
+		if r.d.name() == "postgres" {
+			rows, err = r.q.QueryContext(ctx, memberSelect+` WHERE u.org_id = $1 AND u.status <> 'deleted' AND `+col+` = ANY($2::text[])`, orgID, keys)
+		} else {
+			args := []any{orgID}
+			for _, k := range keys[lo:hi] {
+				args = append(args, k)
+			}
+			rows, err = r.q.QueryContext(ctx, memberSelect+` WHERE u.org_id = `+r.marks(1, 1)+` AND u.status <> 'deleted' AND `+col+` IN (`+r.marks(2, hi-lo)+`)`, args...)
 		}
-		rows, err := r.q.QueryContext(ctx, memberSelect+` WHERE u.org_id = `+r.marks(1, 1)+` AND u.status <> 'deleted' AND `+col+` IN (`+r.marks(2, hi-lo)+`)`, args...)
 		if err != nil {
 			return r.d.translate(err)
 		}
@@ -245,9 +255,40 @@ type auditEntry struct {
 	before, after any
 }
 
-// recordMany writes many audit records in multi-row statements: a bulk change of ten
-// thousand roles must not cost ten thousand round trips.
+// recordMany writes many audit records in multi-row statements (on PostgreSQL, one
+// statement of array parameters): a bulk change of ten thousand roles must not cost ten
+// thousand round trips.
 func (t *txn) recordMany(ctx context.Context, orgID string, entries []auditEntry) error {
+	if t.d.name() == "postgres" && len(entries) > 0 {
+		n := len(entries)
+		ids, actions, types, targets := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		befores, afters := make([]*string, n), make([]*string, n)
+		for i, e := range entries {
+			b, err := jsonOrNil(e.before)
+			if err != nil {
+				return err
+			}
+			a, err := jsonOrNil(e.after)
+			if err != nil {
+				return err
+			}
+			if b != nil {
+				s := b.(string)
+				befores[i] = &s
+			}
+			if a != nil {
+				s := a.(string)
+				afters[i] = &s
+			}
+			ids[i], actions[i], types[i], targets[i] = roster.NewID(), e.action, e.target.Type, e.target.ID
+		}
+		_, err := t.exec(ctx, `INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action,
+			target_type, target_id, before_json, after_json, request_id, ip)
+			SELECT e.id, $2, $3, $4, $5, e.action, e.target_type, e.target_id, e.b::jsonb, e.a::jsonb, $6, $7
+			FROM unnest($1::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) AS e(id, action, target_type, target_id, b, a)`,
+			ids, orgID, micros(t.now), string(t.actor.Type), t.actor.ID, t.meta.RequestID, t.meta.IP, actions, types, targets, befores, afters)
+		return err
+	}
 	return chunks(len(entries), func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*12)
 		var values strings.Builder
@@ -291,7 +332,18 @@ func (t *txn) SetOrgRoles(ctx context.Context, orgID string, changes []store.Rol
 	if err := t.guardOwners(ctx, orgID, demoted); err != nil {
 		return err
 	}
-	if err := chunks(len(todo), func(lo, hi int) error {
+	if t.d.name() == "postgres" && len(todo) > 0 {
+		users, roles := make([]string, len(todo)), make([]string, len(todo))
+		for i, c := range todo {
+			users[i], roles[i] = c.Before.ID, string(c.Role)
+		}
+		if _, err := t.exec(ctx, `INSERT INTO org_memberships (org_id, user_id, role, created_at, updated_at)
+			SELECT $1, c.user_id, c.role, $4, $4 FROM unnest($2::text[], $3::text[]) AS c(user_id, role)
+			ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at`,
+			orgID, users, roles, micros(t.now)); err != nil {
+			return err
+		}
+	} else if err := chunks(len(todo), func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*5)
 		var values strings.Builder
 		for i, c := range todo[lo:hi] {

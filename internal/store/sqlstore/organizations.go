@@ -79,6 +79,7 @@ func (t *txn) UpdateOrganization(ctx context.Context, o *roster.Organization) er
 }
 
 func (t *txn) DeleteOrganization(ctx context.Context, orgID string) error {
+	t.credentialsChanged = true
 	before, err := t.GetOrganization(ctx, orgID)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,10 +18,20 @@ import (
 
 type postgresDialect struct{}
 
+// defaultPoolConns is the PostgreSQL pool size of a replica unless its DSN says otherwise.
+const defaultPoolConns = 16
+
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, roster.Wrap(roster.Invalid, err, "bad PostgreSQL DSN")
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgxpool's default (the larger of 4 and the CPU count) queues a burst of identity
+		// provider requests behind four connections; PostgreSQL commits concurrent
+		// transactions with one WAL flush, so more connections in flight mean more work per
+		// fsync. The DSN's pool_max_conns overrides it.
+		cfg.MaxConns = defaultPoolConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -33,6 +44,8 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	return &Store{d: postgresDialect{}, r: db, w: db}, nil
 }
+
+func (postgresDialect) directoryCount(string) string { return "" }
 
 func (postgresDialect) name() string                { return "postgres" }
 func (postgresDialect) gooseDialect() goose.Dialect { return goose.DialectPostgres }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/rosterhq/roster/internal/roster"
@@ -89,6 +90,15 @@ func (r reader) FindSCIMUser(ctx context.Context, orgID, dirID, userName, extern
 	var q string
 	var args []any
 	switch {
+	case userName != "" && externalID != "":
+		// One statement for the create path: the user with this userName, else a deactivated
+		// user with this externalId (the same person pushed again under a new userName).
+		// Two indexed lookups: an OR of the two would scan the directory.
+		q = `SELECT ` + userCols + ` FROM scim_users u WHERE u.id = COALESCE(
+			(SELECT id FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND user_name_key = $3),
+			(SELECT id FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND external_id = $4 AND NOT active
+				ORDER BY active, id LIMIT 1))`
+		args = []any{orgID, dirID, userNameKey(userName), externalID}
 	case userName != "":
 		q = `SELECT ` + userCols + ` FROM scim_users u WHERE u.org_id = $1 AND u.directory_id = $2 AND u.user_name_key = $3`
 		args = []any{orgID, dirID, userNameKey(userName)}
@@ -108,6 +118,18 @@ func (r reader) FindSCIMUser(ctx context.Context, orgID, dirID, userName, extern
 	return u, nil
 }
 
+func (r reader) IsNewSCIMPerson(ctx context.Context, orgID, dirID, userName, externalID, email string) (bool, error) {
+	var taken bool
+	err := r.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND user_name_key = $3)
+		OR EXISTS (SELECT 1 FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND external_id = $4 AND NOT active)
+		OR EXISTS (SELECT 1 FROM users WHERE org_id = $1 AND email = $5 AND deleted_at IS NULL)`,
+		orgID, dirID, userNameKey(userName), externalID, roster.NormalizeEmail(email)).Scan(&taken)
+	if err != nil {
+		return false, r.d.translate(err)
+	}
+	return !taken, nil
+}
+
 // listQuery compiles the shared part of a list: the scope, the condition and the cursor.
 func (r reader) listQuery(table, alias, kind, orgID, dirID string, q store.Query) (*sqlb, string, error) {
 	b := &sqlb{d: r.d}
@@ -125,9 +147,19 @@ func (r reader) listQuery(table, alias, kind, orgID, dirID string, q store.Query
 // page runs the page of a list and, when asked, its total. A page that is not full tells the
 // total by itself (offset plus what it holds), so the typical identity-provider lookup
 // (userName eq "…", one row or none) costs one query, not two.
+//
+// The total of a list without a filter is the directory's count where the dialect keeps one
+// (directoryCount), instead of counting the directory on every page.
 func (r reader) page(ctx context.Context, b *sqlb, cols, alias, from string, q store.Query, scan func(*sql.Rows) error) (int, error) {
+	orgID, dirID := b.args[0], b.args[1] // listQuery binds them first
 	count := func() (int, error) {
 		n := 0
+		if kept := r.d.directoryCount(alias); kept != "" && q.Where == nil {
+			if err := r.q.QueryRowContext(ctx, kept, orgID, dirID).Scan(&n); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return 0, r.d.translate(err)
+			}
+			return n, nil
+		}
 		if err := r.q.QueryRowContext(ctx, `SELECT COUNT(*)`+from, b.args...).Scan(&n); err != nil {
 			return 0, r.d.translate(err)
 		}
@@ -259,11 +291,23 @@ func (t *txn) staleOrMissing(ctx context.Context, table, what, orgID, dirID, id 
 }
 
 func (t *txn) UpdateSCIMUser(ctx context.Context, cur, u *roster.SCIMUser) error {
-	res, err := t.exec(ctx, `UPDATE scim_users SET user_name = $4, user_name_key = $5, external_id = $6, active = $7, display_name = $8,
-		given_name = $9, family_name = $10, email = $11, roles = $12, resource = $13, version = version + 1, updated_at = $14, user_id = $15
-		WHERE id = $1 AND org_id = $2 AND directory_id = $3 AND version = $16`,
-		cur.ID, cur.OrgID, cur.DirectoryID, u.UserName, userNameKey(u.UserName), nullString(u.ExternalID), u.Active, u.DisplayName,
-		u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), micros(t.now), u.MemberID, cur.Version)
+	var res sql.Result
+	var err error
+	if u.UserName == cur.UserName && u.ExternalID == cur.ExternalID && u.MemberID == cur.MemberID {
+		// The usual update (a name, active, an attribute) leaves the indexed columns out of
+		// the statement, so that their indexes are not rewritten.
+		res, err = t.exec(ctx, `UPDATE scim_users SET active = $4, display_name = $5, given_name = $6, family_name = $7, email = $8,
+			roles = $9, resource = $10, version = version + 1, updated_at = $11
+			WHERE id = $1 AND org_id = $2 AND directory_id = $3 AND version = $12`,
+			cur.ID, cur.OrgID, cur.DirectoryID, u.Active, u.DisplayName, u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles),
+			string(u.Resource), micros(t.now), cur.Version)
+	} else {
+		res, err = t.exec(ctx, `UPDATE scim_users SET user_name = $4, user_name_key = $5, external_id = $6, active = $7, display_name = $8,
+			given_name = $9, family_name = $10, email = $11, roles = $12, resource = $13, version = version + 1, updated_at = $14, user_id = $15
+			WHERE id = $1 AND org_id = $2 AND directory_id = $3 AND version = $16`,
+			cur.ID, cur.OrgID, cur.DirectoryID, u.UserName, userNameKey(u.UserName), nullString(u.ExternalID), u.Active, u.DisplayName,
+			u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), micros(t.now), u.MemberID, cur.Version)
+	}
 	if err != nil {
 		if roster.KindOf(err) == roster.Conflict {
 			return roster.Wrap(roster.Conflict, err, "a user with this userName already exists in this directory")

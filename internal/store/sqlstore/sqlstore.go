@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,8 @@ type Store struct {
 	batch *batcher
 	// rc caches prepared statements of the read pool (SQLite only).
 	rc *stmtCache
+	// tokens caches verified directory tokens (SQLite only).
+	tokens *tokenCache
 	reader
 }
 
@@ -82,6 +85,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if s.d.name() == "sqlite" {
 		s.rc = &stmtCache{db: s.r}
 		s.reader = reader{q: cachedDB{db: s.r, c: s.rc}, d: s.d}
+		s.tokens = newTokenCache()
 		s.batch = newBatcher(s)
 	}
 	return s, nil
@@ -178,6 +182,9 @@ func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) er
 	if err := fn(t); err != nil {
 		return err
 	}
+	if err := flushAudit(ctx, sqltx, s.d, t.audits); err != nil {
+		return err
+	}
 	done = true
 	if err := sqltx.Commit(); err != nil {
 		return s.d.translate(err)
@@ -204,6 +211,11 @@ type txn struct {
 	actor roster.Actor
 	meta  roster.RequestMeta
 	now   time.Time
+	// credentialsChanged is set by every write to directories, their tokens or
+	// organizations: after the commit, cached token verifications are dropped.
+	credentialsChanged bool
+	// audits are the audit entries of this transaction, written at its end.
+	audits []auditRow
 }
 
 // exec runs a statement and translates driver errors into roster kinds.
@@ -236,7 +248,9 @@ func (r reader) notFound(err error, what string) error {
 	return r.d.translate(err)
 }
 
-// record writes the audit entry of a change made in this transaction.
+// record adds the audit entry of a change made in this transaction. Entries are written
+// together when the transaction's work is done (flushAudit), in the same transaction: a
+// write that changes two things costs one insert, not two.
 func (t *txn) record(ctx context.Context, orgID, action string, target roster.Target, before, after any) error {
 	b, err := jsonOrNil(before)
 	if err != nil {
@@ -246,12 +260,61 @@ func (t *txn) record(ctx context.Context, orgID, action string, target roster.Ta
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action,
-		target_type, target_id, before_json, after_json, request_id, ip)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		roster.NewID(), orgID, micros(t.now), string(t.actor.Type), t.actor.ID, action,
-		target.Type, target.ID, b, a, t.meta.RequestID, t.meta.IP)
-	return err
+	t.audits = append(t.audits, auditRow{id: roster.NewID(), orgID: orgID, at: micros(t.now), actorType: string(t.actor.Type),
+		actorID: t.actor.ID, action: action, targetType: target.Type, targetID: target.ID, before: b, after: a,
+		requestID: t.meta.RequestID, ip: t.meta.IP})
+	return nil
+}
+
+// auditRow is an audit entry waiting for its transaction's flush.
+type auditRow struct {
+	id, orgID                  string
+	at                         int64
+	actorType, actorID, action string
+	targetType, targetID       string
+	before, after              any
+	requestID, ip              string
+}
+
+// auditChunk is the most entries one insert carries (12 parameters each).
+const auditChunk = 32
+
+// flushAudit writes audit entries with as few statements as it can.
+func flushAudit(ctx context.Context, q querier, d dialect, rows []auditRow) error {
+	for len(rows) > 0 {
+		n := min(len(rows), auditChunk)
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action,
+		target_type, target_id, before_json, after_json, request_id, ip) VALUES `)
+		args := make([]any, 0, n*12)
+		for i, r := range rows[:n] {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('(')
+			for j := range 12 {
+				if j > 0 {
+					sb.WriteString(", ")
+				}
+				if d.name() == "sqlite" {
+					// Anonymous parameters: the SQLite driver looks each numbered one up by
+					// name, which costs the square of their count in a long insert.
+					sb.WriteByte('?')
+					continue
+				}
+				sb.WriteByte('$')
+				sb.WriteString(strconv.Itoa(i*12 + j + 1))
+			}
+			sb.WriteByte(')')
+			args = append(args, r.id, r.orgID, r.at, r.actorType, r.actorID, r.action, r.targetType, r.targetID,
+				r.before, r.after, r.requestID, r.ip)
+		}
+		if _, err := q.ExecContext(ctx, sb.String(), args...); err != nil {
+			return d.translate(err)
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 func jsonOrNil(v any) (any, error) {

@@ -61,6 +61,10 @@ var cases = []struct {
 	{"rotating without grace revokes the old token at once and the new one works", tokenRotateNow},
 	{"rotating with grace keeps the old token working until the grace ends", tokenRotateGrace},
 	{"rotating with grace never extends an old token that expires sooner", tokenRotateKeepsEarlierExpiry},
+	{"a token verified just before it is revoked, disabled or deleted is refused right after", tokenRevokedAfterUse},
+
+	// SCIM provisioning.
+	{"IsNewSCIMPerson sees a taken userName, a deactivated externalId and a live email, in its tenant only", newSCIMPerson},
 
 	// Tenant isolation.
 	{"org B never sees org A's keys", isolationKeys},
@@ -674,6 +678,40 @@ func tokenRotateNow(t *testing.T, s store.Store) {
 		t.Errorf("GetDirectory after rotation shows token %q expiring %v; want the new token %q expiring %v",
 			got.TokenPrefix, got.TokenExpiresAt, fresh.Prefix, newExp)
 	}
+}
+
+func tokenRevokedAfterUse(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	o := createOrg(t, s, "Acme")
+	// Each change follows a successful lookup of the same token, as on a busy directory: what
+	// a backend may remember of that lookup must not outlive the change.
+	d, old := createDir(t, s, roster.Directory{OrgID: o.ID, Name: "Okta", Enabled: true}, newToken(now().Add(year)))
+	lookupFinds(t, s, old, now(), "the token before its rotation")
+	fresh := newToken(now().Add(year))
+	rotate(t, s, d, fresh, now())
+	lookupMisses(t, s, old.Hash, now(), "a token used just before a rotation without grace")
+
+	lookupFinds(t, s, fresh, now(), "the new token before its directory is disabled")
+	d.Enabled = false
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateDirectory(ctx, &d) })
+	if _, dir, err := s.LookupDirectoryToken(ctx, fresh.Hash, now()); err != nil || dir.Enabled {
+		t.Errorf("LookupDirectoryToken right after the directory was disabled: enabled %v, error %v; want the directory shown disabled",
+			dir != nil && dir.Enabled, err)
+	}
+	d.Enabled, d.DefaultRole = true, roster.RoleViewer
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateDirectory(ctx, &d) })
+	if _, dir, err := s.LookupDirectoryToken(ctx, fresh.Hash, now()); err != nil || dir.DefaultRole != roster.RoleViewer {
+		t.Errorf("LookupDirectoryToken right after the default role changed: %+v, %v; want default role VIEWER", dir, err)
+	}
+
+	tx(t, s, func(tx store.Tx) error { return tx.DeleteDirectory(ctx, o.ID, d.ID) })
+	lookupMisses(t, s, fresh.Hash, now(), "a token used just before its directory was deleted")
+
+	e, other := createDir(t, s, roster.Directory{OrgID: o.ID, Name: "Entra", Enabled: true}, newToken(now().Add(year)))
+	lookupFinds(t, s, other, now(), "a token before its organization is deleted")
+	tx(t, s, func(tx store.Tx) error { return tx.DeleteOrganization(ctx, o.ID) })
+	lookupMisses(t, s, other.Hash, now(), "a token used just before its organization was deleted")
+	_ = e
 }
 
 func tokenRotateGrace(t *testing.T, s store.Store) {
@@ -1373,5 +1411,44 @@ func concurrentWrites(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff(want, got, sortByID); diff != "" {
 		t.Errorf("the listed organizations must be exactly the ones created (-created +listed):\n%s", diff)
+	}
+}
+
+// --- SCIM provisioning ---
+
+func newSCIMPerson(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a, b := createOrg(t, s, "Acme"), createOrg(t, s, "Beta")
+	da, _ := createDir(t, s, roster.Directory{OrgID: a.ID, Name: "Okta", Enabled: true}, newToken(now().Add(year)))
+	db, _ := createDir(t, s, roster.Directory{OrgID: b.ID, Name: "Okta", Enabled: true}, newToken(now().Add(year)))
+	add := func(d roster.Directory, userName, externalID, email string, active bool) {
+		tx(t, s, func(tx store.Tx) error {
+			m := &roster.Member{OrgID: d.OrgID, Email: email, Name: userName, Role: roster.RoleMember}
+			if err := tx.CreateMember(ctx, m); err != nil {
+				return err
+			}
+			return tx.CreateSCIMUser(ctx, &roster.SCIMUser{OrgID: d.OrgID, DirectoryID: d.ID, MemberID: m.ID, UserName: userName,
+				ExternalID: externalID, Active: active, Email: email, Resource: []byte(`{}`)})
+		})
+	}
+	add(da, "Ada@Example.com", "00u1", "ada@example.com", true)
+	add(da, "gone@example.com", "00u2", "gone@example.com", false)
+	for _, c := range []struct {
+		name                        string
+		dir                         roster.Directory
+		userName, externalID, email string
+		want                        bool
+	}{
+		{"a new person", da, "new@example.com", "00u9", "new@example.com", true},
+		{"a userName taken, in another case", da, "ADA@example.com", "", "other@example.com", false},
+		{"the externalId of a deactivated user", da, "renamed@example.com", "00u2", "renamed@example.com", false},
+		{"the externalId of an active user (externalId is not unique)", da, "dup@example.com", "00u1", "dup@example.com", true},
+		{"the email of a live member", da, "alias@example.com", "", "ADA@example.com", false},
+		{"org B with org A's userName, externalId and email", db, "Ada@Example.com", "00u2", "ada@example.com", true},
+	} {
+		got, err := s.IsNewSCIMPerson(ctx, c.dir.OrgID, c.dir.ID, c.userName, c.externalID, c.email)
+		if err != nil || got != c.want {
+			t.Errorf("IsNewSCIMPerson for %s = %v, %v; want %v", c.name, got, err, c.want)
+		}
 	}
 }

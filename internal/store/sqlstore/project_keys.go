@@ -58,6 +58,7 @@ func (r reader) ListProjectKeys(ctx context.Context, orgID, projectID string) ([
 }
 
 func (t *txn) CreateProjectKey(ctx context.Context, k *roster.APIKey) error {
+	t.credentialsChanged = true
 	if k.ID == "" {
 		k.ID = roster.NewID()
 	}
@@ -74,6 +75,7 @@ func (t *txn) CreateProjectKey(ctx context.Context, k *roster.APIKey) error {
 }
 
 func (t *txn) DeleteProjectKey(ctx context.Context, orgID, projectID, keyID string) error {
+	t.credentialsChanged = true
 	before, err := t.GetProjectKey(ctx, orgID, projectID, keyID)
 	if err != nil {
 		return err
@@ -85,6 +87,7 @@ func (t *txn) DeleteProjectKey(ctx context.Context, orgID, projectID, keyID stri
 }
 
 func (t *txn) ExpireProjectKey(ctx context.Context, orgID, projectID, keyID string, at time.Time) error {
+	t.credentialsChanged = true
 	before, err := t.GetProjectKey(ctx, orgID, projectID, keyID)
 	if err != nil {
 		return err

@@ -131,6 +131,7 @@ func (t *txn) UpdateProject(ctx context.Context, p *roster.Project) error {
 }
 
 func (t *txn) DeleteProject(ctx context.Context, orgID, projectID string) error {
+	t.credentialsChanged = true // its keys go with it
 	before, err := t.GetProject(ctx, orgID, projectID)
 	if err != nil {
 		return err

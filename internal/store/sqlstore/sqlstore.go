@@ -44,6 +44,8 @@ type Store struct {
 	rc *stmtCache
 	// tokens caches verified directory tokens (SQLite only).
 	tokens *tokenCache
+	// projectKeys caches verified project keys (SQLite only), under tokens' generation.
+	projectKeys *projectKeyCache
 	reader
 }
 
@@ -86,6 +88,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		s.rc = &stmtCache{db: s.r}
 		s.reader = reader{q: cachedDB{db: s.r, c: s.rc}, d: s.d}
 		s.tokens = newTokenCache()
+		s.projectKeys = &projectKeyCache{m: map[string]projectKeyEntry{}}
 		s.batch = newBatcher(s)
 	}
 	return s, nil

@@ -38,8 +38,11 @@ func keyPair(public, secret, pubPrefix, secPrefix string, project bool) (string,
 			return roster.E(roster.Invalid, "%s must be %d to %d characters long", what, len(prefix)+16, maxImportedKey)
 		}
 		for i := 0; i < len(v); i++ {
-			if c := v[i]; c <= ' ' || c > '~' || (what == "publicKey" && c == ':') {
-				return roster.E(roster.Invalid, "%s must be printable ASCII without spaces%s", what, map[bool]string{true: " or ':'"}[what == "publicKey"])
+			if c := v[i]; c <= ' ' || c > '~' {
+				return roster.E(roster.Invalid, "%s must be printable ASCII without spaces", what)
+			}
+			if c := v[i]; c == ':' && what == "publicKey" {
+				return roster.E(roster.Invalid, "publicKey cannot contain ':' (Basic credentials split there)")
 			}
 		}
 		return nil

@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
 )
 
 const (
@@ -153,6 +155,11 @@ func TestProvisioningIntoRolesOnEveryBackend(t *testing.T) {
 					if got := p.orgRole(t, email); got != "ADMIN" {
 						t.Errorf("%s in the mapped group: %v, want ADMIN", email, got)
 					}
+				}
+				// The change is the directory's, recorded with it.
+				recs, _, err := e.st.ListAudit(context.Background(), p.org, store.AuditFilter{Action: "membership.role_changed", TargetID: p.access(t, "alice@example.com")["userId"].(string)})
+				if err != nil || len(recs) == 0 || recs[0].Actor.Type != roster.ActorDirectory || recs[0].Actor.ID != p.dir {
+					t.Errorf("audit of the mapped role: %+v, %v; want the directory %s as actor", recs, err, p.dir)
 				}
 				p.patchGroup(t, g, `{"op":"remove","path":"members[value eq \"`+alice+`\"]"}`)
 				if got := p.orgRole(t, "alice@example.com"); got != "NONE" {

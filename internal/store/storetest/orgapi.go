@@ -26,6 +26,7 @@ func init() {
 		{"deleting a project takes its keys and memberships with it", projectDeleteCascades},
 		{"a batch of role changes writes one audit record per change and refuses to leave no OWNER", orgRolesBatch},
 		{"members page by cursor and offset over live members only", memberPaging},
+		{"a project key's last use is recorded and never moves back", projectKeyLastUsed},
 	}...)
 }
 
@@ -259,5 +260,26 @@ func memberPaging(t *testing.T, s store.Store) {
 	}
 	if n, err := s.CountMembers(ctx, org.ID); n != 6 || err != nil {
 		t.Errorf("CountMembers = %d, %v; want 6", n, err)
+	}
+}
+
+func projectKeyLastUsed(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	org := createOrg(t, s, "Used")
+	p := createProject(t, s, org.ID, "P")
+	k := projectKey(org.ID, p.ID)
+	tx(t, s, func(tx store.Tx) error { return tx.CreateProjectKey(ctx, k) })
+	at := now()
+	for _, when := range []time.Time{at, at.Add(-time.Hour)} {
+		if err := s.TouchLastUsed(ctx, []store.Use{{Kind: store.ProjectKeyCredential, ID: k.ID, At: when}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetProjectKey(ctx, org.ID, p.ID, k.ID)
+	if err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(at) {
+		t.Errorf("lastUsedAt %v, %v; want %v", got.LastUsedAt, err, at)
+	}
+	if got, err := s.LookupProjectKey(ctx, k.PublicKey); err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(at) {
+		t.Errorf("looked up, lastUsedAt %v, %v; want %v", got.LastUsedAt, err, at)
 	}
 }

@@ -317,18 +317,31 @@ func (t *txn) recordMany(ctx context.Context, orgID string, entries []auditEntry
 func (t *txn) SetOrgRoles(ctx context.Context, orgID string, changes []store.RoleChange) error {
 	demoted := 0
 	var todo []store.RoleChange
+	// One member named twice (two SCIM users of a directory linked to one member) gets the
+	// higher role: one statement cannot write a row twice.
+	at := make(map[string]int, len(changes))
 	for _, c := range changes {
 		if c.Before.OrgID != orgID {
 			return roster.E(roster.NotFound, "member not found")
 		}
+		if i, dup := at[c.Before.ID]; dup {
+			todo[i].Role = roster.Max(todo[i].Role, c.Role)
+			continue
+		}
+		at[c.Before.ID] = len(todo)
+		todo = append(todo, c)
+	}
+	kept := todo[:0]
+	for _, c := range todo {
 		if c.Before.Role == c.Role {
 			continue
 		}
 		if c.Before.Role == roster.RoleOwner {
 			demoted++
 		}
-		todo = append(todo, c)
+		kept = append(kept, c)
 	}
+	todo = kept
 	if err := t.guardOwners(ctx, orgID, demoted); err != nil {
 		return err
 	}

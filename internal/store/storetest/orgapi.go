@@ -202,6 +202,14 @@ func orgRolesBatch(t *testing.T, s store.Store) {
 			t.Errorf("member %s has %s", m.ID, m.Role)
 		}
 	}
+	// One member named twice in a batch gets the higher role, once.
+	dup, _ := s.GetMember(ctx, org.ID, changes[1].Before.ID)
+	tx(t, s, func(tx store.Tx) error {
+		return tx.SetOrgRoles(ctx, org.ID, []store.RoleChange{{Before: dup, Role: roster.RoleAdmin}, {Before: dup, Role: roster.RoleMember}})
+	})
+	if m, _ := s.GetMember(ctx, org.ID, dup.ID); m.Role != roster.RoleAdmin {
+		t.Errorf("a member named twice has %s, want the higher ADMIN", m.Role)
+	}
 	// Demoting the only OWNER together with another change: refused whole.
 	m0, _ := s.GetMember(ctx, org.ID, changes[0].Before.ID)
 	err := s.Tx(ctx, testActor, func(tx store.Tx) error {

@@ -383,8 +383,13 @@ func (t *txn) SetOrgRoles(ctx context.Context, orgID string, changes []store.Rol
 
 func (t *txn) SetProjectRoles(ctx context.Context, orgID string, changes []store.ProjectRoleChange) error {
 	var entries []auditEntry
+	var upserts []store.ProjectRoleChange
+	seen := make(map[string]bool, len(changes))
 	for _, c := range changes {
 		target := roster.Target{Type: "project_membership", ID: c.ProjectID + "/" + c.Member.ID}
+		if c.Member.OrgID != orgID {
+			return roster.E(roster.NotFound, "member not found")
+		}
 		if c.Delete {
 			if c.Before == nil {
 				continue
@@ -399,18 +404,46 @@ func (t *txn) SetProjectRoles(ctx context.Context, orgID string, changes []store
 		if c.Before != nil && c.Before.Role == c.Role && c.Before.Source == c.Source {
 			continue
 		}
-		if _, err := t.exec(ctx, `INSERT INTO project_memberships (org_id, project_id, user_id, role, source, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6)
-			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, source = excluded.source, updated_at = excluded.updated_at`,
-			orgID, c.ProjectID, c.Member.ID, string(c.Role), c.Source, micros(t.now)); err != nil {
-			return err
+		if seen[target.ID] {
+			return roster.E(roster.Invalid, "project membership %s is set twice in one change", target.ID)
 		}
+		seen[target.ID] = true
+		upserts = append(upserts, c)
 		after := roster.ProjectMembership{OrgID: orgID, ProjectID: c.ProjectID, MemberID: c.Member.ID, Role: c.Role, Source: c.Source,
 			CreatedAt: t.now, UpdatedAt: t.now}
 		if c.Before != nil {
 			after.CreatedAt = c.Before.CreatedAt
 		}
 		entries = append(entries, auditEntry{"project_membership.set", target, c.Before, &after})
+	}
+	const upsert = ` ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, source = excluded.source, updated_at = excluded.updated_at`
+	if t.d.name() == "postgres" && len(upserts) > 0 {
+		n := len(upserts)
+		projects, users, roles, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, c := range upserts {
+			projects[i], users[i], roles[i], sources[i] = c.ProjectID, c.Member.ID, string(c.Role), c.Source
+		}
+		if _, err := t.exec(ctx, `INSERT INTO project_memberships (org_id, project_id, user_id, role, source, created_at, updated_at)
+			SELECT $1, c.project_id, c.user_id, c.role, c.source, $6, $6
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS c(project_id, user_id, role, source)`+upsert,
+			orgID, projects, users, roles, sources, micros(t.now)); err != nil {
+			return err
+		}
+	} else if err := chunks(len(upserts), func(lo, hi int) error {
+		args := make([]any, 0, (hi-lo)*7)
+		var values strings.Builder
+		for i, c := range upserts[lo:hi] {
+			if i > 0 {
+				values.WriteString(", ")
+			}
+			values.WriteString("(" + t.marks(len(args)+1, 7) + ")")
+			args = append(args, orgID, c.ProjectID, c.Member.ID, string(c.Role), c.Source, micros(t.now), micros(t.now))
+		}
+		_, err := t.exec(ctx, `INSERT INTO project_memberships (org_id, project_id, user_id, role, source, created_at, updated_at) VALUES `+
+			values.String()+upsert, args...)
+		return err
+	}); err != nil {
+		return err
 	}
 	return t.recordMany(ctx, orgID, entries)
 }

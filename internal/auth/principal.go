@@ -15,6 +15,9 @@ const (
 	Admin
 	OrgKey
 	DirectoryToken
+	// ProjectKey is a project API key: it reads its own project and nothing else of the
+	// organization API.
+	ProjectKey
 )
 
 // Principal is who an authenticated request acts as.
@@ -26,6 +29,8 @@ type Principal struct {
 	CredentialID string
 	// Directory is set for a directory token: the directory it opens.
 	Directory *roster.Directory
+	// ProjectID is set for a project key: its project.
+	ProjectID string
 }
 
 // Actor is the audit actor of the principal.

@@ -133,8 +133,15 @@ func (s *server) admin(h http.Handler) http.Handler {
 	})
 }
 
-// orgKey requires an organization API key as Basic credentials.
-func (s *server) orgKey(h http.Handler) http.Handler {
+// orgKey requires an organization API key as Basic credentials. A valid project key is
+// refused with 403 (wrong scope), or 404 on a route of another project, which it must not
+// learn exists.
+func (s *server) orgKey(h http.Handler) http.Handler { return s.apiKey(h, false) }
+
+// projectOrOrgKey takes an organization or a project key as Basic credentials.
+func (s *server) projectOrOrgKey(h http.Handler) http.Handler { return s.apiKey(h, true) }
+
+func (s *server) apiKey(h http.Handler, projectKeys bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, ok, err := parseAuthorization(r)
 		if err == nil && !ok {
@@ -148,8 +155,15 @@ func (s *server) orgKey(h http.Handler) http.Handler {
 			if c.scheme != "basic" {
 				return auth.Principal{}, roster.E(roster.Unauthenticated, "this endpoint takes an organization API key as Basic credentials (pk-org-…:sk-org-…)")
 			}
-			return s.Auth.AuthenticateBasic(r.Context(), c.user, c.pass)
+			return s.Auth.AuthenticateAPIKey(r.Context(), c.user, c.pass)
 		})
+		if err == nil && p.Kind == auth.ProjectKey && !projectKeys {
+			if id := r.PathValue("projectId"); id != "" && id != p.ProjectID {
+				err = roster.E(roster.NotFound, "project not found")
+			} else {
+				err = roster.E(roster.Forbidden, "a project API key cannot use this endpoint: use an organization API key (pk-org-…)")
+			}
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -55,6 +55,31 @@ func (s *server) routes() {
 	m.Handle("GET /api/admin/organizations/{id}/apiKeys", s.admin(s.handle(s.adminListKeys)))
 	m.Handle("POST /api/admin/organizations/{id}/apiKeys", s.admin(s.handle(s.adminCreateKey)))
 	m.Handle("DELETE /api/admin/organizations/{id}/apiKeys/{keyId}", s.admin(s.handle(s.adminDeleteKey)))
+	m.Handle("POST /api/admin/apiKeys/verify", s.admin(s.handle(s.verifyKey)))
+
+	// Organization API (ABV / Langfuse shapes), by org key; a project key gets 403, or 404
+	// on another project's routes.
+	org := func(h handlerFunc) http.Handler { return s.orgKey(s.handle(h)) }
+	m.Handle("GET /api/public/projects", s.projectOrOrgKey(s.handle(s.keyProjects)))
+	m.Handle("POST /api/public/projects", org(s.createProject))
+	m.Handle("PUT /api/public/projects/{projectId}", org(s.updateProject))
+	m.Handle("DELETE /api/public/projects/{projectId}", org(s.deleteProject))
+	m.Handle("GET /api/public/projects/{projectId}/apiKeys", org(s.listProjectKeys))
+	m.Handle("POST /api/public/projects/{projectId}/apiKeys", org(s.createProjectKey))
+	m.Handle("DELETE /api/public/projects/{projectId}/apiKeys/{apiKeyId}", org(s.deleteProjectKey))
+	m.Handle("POST /api/public/projects/{projectId}/apiKeys/{apiKeyId}/rotate", org(s.rotateProjectKey))
+	m.Handle("GET /api/public/projects/{projectId}/memberships", org(s.projectMemberships))
+	m.Handle("PUT /api/public/projects/{projectId}/memberships", org(s.putProjectMembership))
+	m.Handle("DELETE /api/public/projects/{projectId}/memberships", org(s.deleteProjectMembership))
+	m.Handle("GET /api/public/organizations/projects", org(s.orgProjects))
+	m.Handle("GET /api/public/organizations/memberships", org(s.orgMemberships))
+	m.Handle("PUT /api/public/organizations/memberships", org(s.putOrgMembership))
+	m.Handle("DELETE /api/public/organizations/memberships", org(s.deleteOrgMembership))
+	m.Handle("POST /api/public/organizations/memberships/bulk", org(s.bulkMemberships))
+	m.Handle("GET /api/public/organizations/memberships/{email}", org(s.memberAccess))
+	m.Handle("GET /api/public/organizations/apiKeys", org(s.listOrgKeys))
+	m.Handle("POST /api/public/organizations/apiKeys", org(s.createOrgKey))
+	m.Handle("DELETE /api/public/organizations/apiKeys/{apiKeyId}", org(s.deleteOrgKey))
 
 	// SCIM directory management (org key).
 	m.Handle("GET /scim/directories", s.orgKey(s.handle(s.listDirectories)))
@@ -76,4 +101,6 @@ func (s *server) routes() {
 	m.Handle("POST /api/public/webhooks/{id}/rotate-secret", s.orgKey(s.handle(s.rotateWebhookSecret)))
 	m.Handle("GET /api/public/webhooks/{id}/deliveries", s.orgKey(s.handle(s.listDeliveries)))
 	m.Handle("POST /api/public/webhooks/{id}/deliveries/{deliveryId}/redeliver", s.orgKey(s.handle(s.redeliver)))
+	m.Handle("GET /scim/directories/{id}/group-mappings", s.orgKey(s.handle(s.groupMappings)))
+	m.Handle("PUT /scim/directories/{id}/group-mappings", s.orgKey(s.handle(s.putGroupMappings)))
 }

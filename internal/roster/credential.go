@@ -2,11 +2,13 @@ package roster
 
 import "time"
 
-// APIKey is an organization (or, later, project) API key pair. The secret half is never
-// stored: only its SHA-256 digest, which is excluded from every JSON encoding.
+// APIKey is an organization or project API key pair. The secret half is never stored: only
+// its SHA-256 digest, which is excluded from every JSON encoding.
 type APIKey struct {
-	ID               string     `json:"id"`
-	OrgID            string     `json:"orgId"`
+	ID    string `json:"id"`
+	OrgID string `json:"orgId"`
+	// ProjectID is set for a project key.
+	ProjectID        string     `json:"projectId,omitempty"`
 	PublicKey        string     `json:"publicKey"`
 	DisplaySecretKey string     `json:"displaySecretKey"`
 	Note             string     `json:"note"`

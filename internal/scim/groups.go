@@ -101,10 +101,17 @@ func (h *Handler) ReplaceGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	g.ID = r.PathValue("id")
 	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
+		watch, err := watchGroup(r.Context(), tx, dir, g.ID, true)
+		if err != nil {
+			return err
+		}
 		if err := tx.UpdateSCIMGroup(r.Context(), g, ifv); err != nil {
 			return err
 		}
-		return replaceMembers(r, tx, dir, g.ID, members)
+		if err := replaceMembers(r, tx, dir, g.ID, members); err != nil {
+			return err
+		}
+		return watch.apply(r.Context(), tx)
 	})
 	if err != nil {
 		return err
@@ -170,6 +177,10 @@ func (h *Handler) PatchGroup(w http.ResponseWriter, r *http.Request) error {
 		if ifv != 0 && cur.Version != ifv {
 			return roster.E(roster.Stale, "group was modified: its version is %s", etag(cur.Version))
 		}
+		watch, err := watchGroup(r.Context(), tx, dir, id, wholeListChange(actions))
+		if err != nil {
+			return err
+		}
 		for _, a := range actions {
 			members := make([]roster.GroupMember, len(a.Members))
 			ids := make([]string, len(a.Members))
@@ -192,6 +203,10 @@ func (h *Handler) PatchGroup(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
+			watch.change(ids)
+		}
+		if err := watch.apply(r.Context(), tx); err != nil {
+			return err
 		}
 		if len(rest) == 0 {
 			g, err = tx.TouchSCIMGroup(r.Context(), dir.OrgID, dir.ID, id, cur.Version)
@@ -244,7 +259,14 @@ func (h *Handler) DeleteGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	err = h.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		return tx.DeleteSCIMGroup(r.Context(), dir.OrgID, dir.ID, r.PathValue("id"), ifv)
+		watch, err := watchGroup(r.Context(), tx, dir, r.PathValue("id"), true)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteSCIMGroup(r.Context(), dir.OrgID, dir.ID, r.PathValue("id"), ifv); err != nil {
+			return err
+		}
+		return watch.apply(r.Context(), tx)
 	})
 	if err != nil {
 		return err

@@ -296,8 +296,8 @@ func (h *Handler) DeleteUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		err = tx.DeleteMember(r.Context(), dir.OrgID, u.MemberID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, roster.ErrLastOwner) {
+			return nil // the last OWNER is never removed by SCIM: it stays, unlinked
 		}
 		return err
 	})
@@ -331,12 +331,10 @@ func memberStatus(u *roster.SCIMUser) roster.MemberStatus {
 	return roster.MemberActive
 }
 
-// provisionedRole is the org role u's roles give, else the directory's default role.
+// provisionedRole is the org role u's roles give, else the directory's default role
+// (roster.ProvisionedOrgRole, for a user in no mapped group; mappedRole adds the groups).
 func provisionedRole(dir *roster.Directory, u *roster.SCIMUser) roster.Role {
-	if r, ok := roleFromValues(u.Roles); ok {
-		return r
-	}
-	return dir.DefaultRole
+	return roster.ProvisionedOrgRole(dir.DefaultRole, u.Roles, nil)
 }
 
 // syncMember provisions u into the organization (DESIGN.md section 5): it links or creates
@@ -354,8 +352,14 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 				}
 				return err
 			}
-			if sentRoles && m.Role != roster.RoleOwner {
-				return tx.SetOrgRole(ctx, dir.OrgID, m.ID, provisionedRole(dir, u))
+			if sentRoles {
+				role, err := mappedRole(ctx, tx, dir, u)
+				if err != nil {
+					return err
+				}
+				if next, change := roster.NextOrgRole(m.Role, role); change {
+					return tx.SetOrgRole(ctx, dir.OrgID, m.ID, next)
+				}
 			}
 			return nil
 		}
@@ -378,8 +382,8 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 		if err := tx.UpdateMember(ctx, m, &next); err != nil {
 			return err
 		}
-		if role.Rank() > m.Role.Rank() {
-			return tx.SetOrgRole(ctx, dir.OrgID, m.ID, role)
+		if next, change := roster.LinkedOrgRole(m.Role, role); change {
+			return tx.SetOrgRole(ctx, dir.OrgID, m.ID, next)
 		}
 		return nil
 	case !errors.Is(err, store.ErrNotFound):
@@ -393,22 +397,5 @@ func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *rost
 	return nil
 }
 
-// roleFromValues reads an org role from SCIM roles values (["MEMBER"] or [{"value":"MEMBER"}],
-// both normalized to values): the highest valid one, never OWNER (provisioning never makes
-// owners; OWNER is capped to ADMIN).
-func roleFromValues(values []string) (roster.Role, bool) {
-	best, found := roster.RoleNone, false
-	for _, v := range values {
-		r, err := roster.ParseRole(v)
-		if err != nil {
-			continue
-		}
-		if r == roster.RoleOwner {
-			r = roster.RoleAdmin
-		}
-		if !found || r.Rank() > best.Rank() {
-			best, found = r, true
-		}
-	}
-	return best, found
-}
+// roleFromValues reads an org role from SCIM roles values (roster.RoleFromValues).
+func roleFromValues(values []string) (roster.Role, bool) { return roster.RoleFromValues(values) }

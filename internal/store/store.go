@@ -39,6 +39,7 @@ type Reader interface {
 	EventReader
 
 	SCIMReader
+	OrgReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
 	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
@@ -69,6 +70,7 @@ type Tx interface {
 
 	SCIMWriter
 	WebhookWriter
+	OrgWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.
@@ -98,6 +100,7 @@ type CredentialKind string
 const (
 	OrgKeyCredential         CredentialKind = "org_key"
 	DirectoryTokenCredential CredentialKind = "scim_token"
+	ProjectKeyCredential     CredentialKind = "project_key"
 )
 
 // Use says that credential ID of Kind was used at At.

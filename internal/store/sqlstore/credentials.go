@@ -29,6 +29,8 @@ func (s *Store) TouchLastUsed(ctx context.Context, uses []store.Use) error {
 			table = "org_api_keys"
 		case store.DirectoryTokenCredential:
 			table = "scim_directory_tokens"
+		case store.ProjectKeyCredential:
+			table = "project_api_keys"
 		default:
 			return fmt.Errorf("unknown credential kind %q", u.Kind)
 		}

@@ -93,6 +93,11 @@ func (t *txn) SetOrgRole(ctx context.Context, orgID, memberID string, role roste
 	if before.Role == role {
 		return nil
 	}
+	if before.Role == roster.RoleOwner {
+		if err := t.guardOwners(ctx, orgID, 1); err != nil {
+			return err
+		}
+	}
 	if _, err := t.exec(ctx, `INSERT INTO org_memberships (org_id, user_id, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
 		ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at`,
 		orgID, memberID, string(role), micros(t.now)); err != nil {
@@ -108,7 +113,15 @@ func (t *txn) DeleteMember(ctx context.Context, orgID, memberID string) error {
 	if err != nil {
 		return err
 	}
+	if before.Role == roster.RoleOwner && before.Status != roster.MemberDeleted {
+		if err := t.guardOwners(ctx, orgID, 1); err != nil {
+			return err
+		}
+	}
 	if _, err := t.exec(ctx, `DELETE FROM org_memberships WHERE org_id = $1 AND user_id = $2`, orgID, memberID); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `DELETE FROM project_memberships WHERE org_id = $1 AND user_id = $2`, orgID, memberID); err != nil {
 		return err
 	}
 	// The email is obfuscated so that the address can be provisioned again; the row stays

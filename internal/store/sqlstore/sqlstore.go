@@ -57,6 +57,8 @@ type Store struct {
 	// flushStmts are the statements that write a transaction's changes, prepared once on the
 	// SQLite writer (events.go).
 	flushStmts map[string]*sql.Stmt
+	// projectKeys caches verified project keys (SQLite only), under tokens' generation.
+	projectKeys *projectKeyCache
 	reader
 }
 
@@ -106,6 +108,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
+		s.projectKeys = &projectKeyCache{m: map[string]projectKeyEntry{}}
 		s.batch = newBatcher(s)
 	}
 	return s, nil

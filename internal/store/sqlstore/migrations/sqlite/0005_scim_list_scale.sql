@@ -8,6 +8,13 @@ CREATE INDEX scim_users_org_page ON scim_users (org_id, directory_id, id);
 DROP INDEX scim_users_page;
 CREATE INDEX scim_groups_org_page ON scim_groups (org_id, directory_id, id);
 DROP INDEX scim_groups_page;
+-- The externalId lookups lead with the organization too, or the paging index would look as
+-- good to the planner for them (it also yields creation order), and a lookup would scan the
+-- directory.
+CREATE INDEX scim_users_org_external_id ON scim_users (org_id, directory_id, external_id, id) WHERE external_id IS NOT NULL;
+DROP INDEX scim_users_external_id;
+CREATE INDEX scim_groups_org_external_id ON scim_groups (org_id, directory_id, external_id, id) WHERE external_id IS NOT NULL;
+DROP INDEX scim_groups_external_id;
 
 CREATE TABLE scim_directory_counts (
     directory_id TEXT PRIMARY KEY REFERENCES scim_directories (id) ON DELETE CASCADE,
@@ -46,6 +53,10 @@ END;
 -- +goose StatementEnd
 
 -- +goose Down
+CREATE INDEX scim_groups_external_id ON scim_groups (directory_id, external_id) WHERE external_id IS NOT NULL;
+DROP INDEX scim_groups_org_external_id;
+CREATE INDEX scim_users_external_id ON scim_users (directory_id, external_id) WHERE external_id IS NOT NULL;
+DROP INDEX scim_users_org_external_id;
 DROP TRIGGER scim_groups_uncounted;
 DROP TRIGGER scim_groups_counted;
 DROP TRIGGER scim_users_uncounted;

@@ -125,6 +125,9 @@ func (d *Dispatcher) Wake() {
 }
 
 // Run dispatches until ctx ends, then waits for the attempts in flight to be recorded.
+// wakeCoalesce is the least time between two claims of the dispatcher.
+const wakeCoalesce = 20 * time.Millisecond
+
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.init()
 	t := time.NewTicker(d.Poll)
@@ -133,8 +136,18 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	defer wg.Wait()
 	done := make(chan struct{}, d.Concurrency)
 	running := 0
+	var last time.Time
 	for {
 		if free := d.Concurrency - running; free > 0 && ctx.Err() == nil {
+			// Commits wake the dispatcher; under a burst of writes one claim serves the
+			// commits of the last few milliseconds instead of one claim each.
+			if wait := wakeCoalesce - time.Since(last); wait > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(wait):
+				}
+			}
+			last = time.Now()
 			claimed, err := d.Store.ClaimWebhooks(ctx, d.Owner, d.Now(), d.Lease, free)
 			if err != nil && ctx.Err() == nil {
 				d.Logger.Warn("webhooks: claiming endpoints", "err", err)

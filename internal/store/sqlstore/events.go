@@ -47,6 +47,11 @@ var eventTypes = map[string]string{
 	"member.suspended":      "membership.suspended",
 	"member.reactivated":    "membership.reactivated",
 	"group.members_removed": roster.EventGroupMemberRemoved,
+	// Project keys are API keys too: the event's data tells its project.
+	"project_api_key.created":           "api_key.created",
+	"project_api_key.deleted":           "api_key.deleted",
+	"project_api_key.expiry_set":        "api_key.rotated",
+	"directory.group_mappings_replaced": "directory.updated",
 }
 
 // eventType is the type of the event of an audit action.

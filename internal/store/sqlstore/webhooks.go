@@ -274,7 +274,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, owner string, now time.Time, 
 			OR EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'pending'))`
 	// A read first, so that an idle server polls without write transactions.
 	var dueN int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_endpoints w WHERE `+due+` LIMIT 1) x`, micros(now)).Scan(&dueN); err != nil {
+	if err := s.reader.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM webhook_endpoints w WHERE `+due+` LIMIT 1) x`, micros(now)).Scan(&dueN); err != nil {
 		return nil, s.d.translate(err)
 	}
 	if dueN == 0 {

@@ -83,15 +83,24 @@ func (r reader) GroupUserIDs(ctx context.Context, orgID, dirID, groupID string) 
 
 func (r reader) ProvisionInputs(ctx context.Context, orgID, dirID string, ids []string) ([]store.ProvisionInput, error) {
 	var out []store.ProvisionInput
-	err := chunks(len(ids), func(lo, hi int) error {
-		args := []any{orgID, dirID}
-		for _, id := range ids[lo:hi] {
-			args = append(args, id)
+	each := chunks
+	if r.d.name() == "postgres" {
+		// One statement per query with an array parameter: PostgreSQL plans it once.
+		each = func(n int, fn func(lo, hi int) error) error {
+			if n == 0 {
+				return nil
+			}
+			return fn(0, n)
 		}
+	}
+	err := each(len(ids), func(lo, hi int) error {
+		batch := ids[lo:hi]
+		in, inArgs := r.in("s.id", 3, batch)
+		args := append([]any{orgID, dirID}, inArgs...)
 		rows, err := r.q.QueryContext(ctx, `SELECT s.id, s.roles, u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 'NONE'), u.created_at, u.updated_at
 			FROM scim_users s JOIN users u ON u.id = s.user_id
 			LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id
-			WHERE s.org_id = `+r.marks(1, 1)+` AND s.directory_id = `+r.marks(2, 1)+` AND u.status <> 'deleted' AND s.id IN (`+r.marks(3, hi-lo)+`)`, args...)
+			WHERE s.org_id = `+r.marks(1, 1)+` AND s.directory_id = `+r.marks(2, 1)+` AND u.status <> 'deleted' AND `+in, args...)
 		if err != nil {
 			return r.d.translate(err)
 		}
@@ -123,10 +132,11 @@ func (r reader) ProvisionInputs(ctx context.Context, orgID, dirID string, ids []
 		if len(out) == first {
 			return nil
 		}
-		gargs := append(append([]any{dirID}, args[2:]...), orgID, dirID)
-		n := hi - lo
+		in, inArgs = r.in("gm.member_id", 2, batch)
+		gargs := append(append([]any{dirID}, inArgs...), orgID, dirID)
+		n := len(inArgs)
 		rows, err = r.q.QueryContext(ctx, `SELECT gm.member_id, gm.group_id FROM scim_group_members gm
-			WHERE gm.directory_id = `+r.marks(1, 1)+` AND gm.member_id IN (`+r.marks(2, n)+`)
+			WHERE gm.directory_id = `+r.marks(1, 1)+` AND `+in+`
 			  AND gm.group_id IN (SELECT group_id FROM group_role_mappings WHERE org_id = `+r.marks(n+2, 1)+` AND directory_id = `+r.marks(n+3, 1)+`)`, gargs...)
 		if err != nil {
 			return r.d.translate(err)
@@ -145,12 +155,13 @@ func (r reader) ProvisionInputs(ctx context.Context, orgID, dirID string, ids []
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		margs := []any{orgID}
+		members := make([]string, 0, len(out)-first)
 		for _, p := range out[first:] {
-			margs = append(margs, p.Member.ID)
+			members = append(members, p.Member.ID)
 		}
+		in, inArgs = r.in("user_id", 2, members)
 		rows, err = r.q.QueryContext(ctx, `SELECT `+projectMembershipColumns+` FROM project_memberships
-			WHERE org_id = `+r.marks(1, 1)+` AND user_id IN (`+r.marks(2, len(margs)-1)+`)`, margs...)
+			WHERE org_id = `+r.marks(1, 1)+` AND `+in, append([]any{orgID}, inArgs...)...)
 		if err != nil {
 			return r.d.translate(err)
 		}
@@ -167,4 +178,17 @@ func (r reader) ProvisionInputs(ctx context.Context, orgID, dirID string, ids []
 		return rows.Err()
 	})
 	return out, err
+}
+
+// in is the condition "col is one of vals" with its arguments, its parameters numbered from
+// from: one array parameter on PostgreSQL, a list of markers on SQLite.
+func (r reader) in(col string, from int, vals []string) (string, []any) {
+	if r.d.name() == "postgres" {
+		return col + " = ANY(" + r.marks(from, 1) + "::text[])", []any{vals}
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return col + " IN (" + r.marks(from, len(vals)) + ")", args
 }

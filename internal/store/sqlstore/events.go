@@ -378,6 +378,40 @@ func (s scimUserSnap) MarshalJSON() ([]byte, error) {
 		"externalId": u.ExternalID, "active": u.Active, "version": u.Version, "resource": u.Resource})
 }
 
+// snapshotJSON is MarshalJSON without encoding/json's validation of the stored resource,
+// which the store wrote itself.
+func (s scimUserSnap) snapshotJSON() []byte {
+	u := s.u
+	b := make([]byte, 0, len(u.Resource)+256)
+	b = append(b, `{"active":`...)
+	b = strconv.AppendBool(b, u.Active)
+	b = append(b, `,"directoryId":`...)
+	b = appendJSONString(b, u.DirectoryID)
+	b = append(b, `,"externalId":`...)
+	b = appendJSONString(b, u.ExternalID)
+	b = append(b, `,"id":`...)
+	b = appendJSONString(b, u.ID)
+	b = append(b, `,"memberId":`...)
+	b = appendJSONString(b, u.MemberID)
+	b = append(b, `,"resource":`...)
+	if len(u.Resource) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, u.Resource...)
+	}
+	b = append(b, `,"userName":`...)
+	b = appendJSONString(b, u.UserName)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, u.Version, 10)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
+}
+
 func (s scimUserSnap) eventJSON(t *txn) ([]byte, error) {
 	u := s.u
 	var groups any

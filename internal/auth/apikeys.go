@@ -182,21 +182,9 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, public, secret string)
 	if len(public) > maxImportedKey || len(secret) > maxImportedKey {
 		return Principal{}, errBadCredentials
 	}
-	key, err := s.st.LookupProjectKey(ctx, public)
-	if errors.Is(err, store.ErrNotFound) {
-		_ = Equal(Hash(secret), make([]byte, 32))
-		return Principal{}, errBadCredentials
-	}
+	key, err := s.verifyKeyPair(ctx, s.st.LookupProjectKey, store.ProjectKeyCredential, public, secret)
 	if err != nil {
 		return Principal{}, err
 	}
-	if !Equal(key.SecretHash, Hash(secret)) {
-		return Principal{}, errBadCredentials
-	}
-	now := s.now()
-	if key.Expired(now) {
-		return Principal{}, roster.E(roster.Unauthenticated, "API key expired")
-	}
-	s.uses.Touch(store.ProjectKeyCredential, key.ID, now)
 	return Principal{Kind: ProjectKey, OrgID: key.OrgID, CredentialID: key.ID, ProjectID: key.ProjectID}, nil
 }

@@ -233,24 +233,35 @@ func (s *Service) AuthenticateBasic(ctx context.Context, public, secret string) 
 	if !strings.HasPrefix(public, OrgPublicPrefix) || len(public) > 256 || len(secret) > 256 {
 		return Principal{}, errBadCredentials
 	}
-	key, err := s.st.LookupOrgKey(ctx, public)
-	if errors.Is(err, store.ErrNotFound) {
-		// Hash anyway so that unknown and known keys take the same time.
-		_ = Equal(Hash(secret), make([]byte, 32))
-		return Principal{}, errBadCredentials
-	}
+	key, err := s.verifyKeyPair(ctx, s.st.LookupOrgKey, store.OrgKeyCredential, public, secret)
 	if err != nil {
 		return Principal{}, err
 	}
+	return Principal{Kind: OrgKey, OrgID: key.OrgID, CredentialID: key.ID}, nil
+}
+
+// verifyKeyPair checks a key pair found by lookup: the secret's hash in constant time, and
+// the expiry; a use of a valid key is recorded.
+func (s *Service) verifyKeyPair(ctx context.Context, lookup func(context.Context, string) (*roster.APIKey, error),
+	kind store.CredentialKind, public, secret string) (*roster.APIKey, error) {
+	key, err := lookup(ctx, public)
+	if errors.Is(err, store.ErrNotFound) {
+		// Hash anyway so that unknown and known keys take the same time.
+		_ = Equal(Hash(secret), make([]byte, 32))
+		return nil, errBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
 	if !Equal(key.SecretHash, Hash(secret)) {
-		return Principal{}, errBadCredentials
+		return nil, errBadCredentials
 	}
 	now := s.now()
 	if key.Expired(now) {
-		return Principal{}, roster.E(roster.Unauthenticated, "API key expired")
+		return nil, roster.E(roster.Unauthenticated, "API key expired")
 	}
-	s.uses.Touch(store.OrgKeyCredential, key.ID, now)
-	return Principal{Kind: OrgKey, OrgID: key.OrgID, CredentialID: key.ID}, nil
+	s.uses.Touch(kind, key.ID, now)
+	return key, nil
 }
 
 // CheckExpiry logs a warning for every credential that expires within roster.ExpiryWarning

@@ -221,8 +221,8 @@ func (s *Store) prepareFlush(ctx context.Context) error {
 		}
 		t := &txn{reader: reader{d: s.d}, events: make([]pendingEvent, n)}
 		q1, _ := t.auditSQLite("", idx)
-		q2, _ := t.eventsSQLite("", idx, 0)
-		for _, q := range []string{q1, q2, headSQLite} {
+		q2, _ := t.eventsSQLite("", idx)
+		for _, q := range []string{q1, q2} {
 			if _, ok := s.flushStmts[q]; ok {
 				continue
 			}
@@ -236,10 +236,8 @@ func (s *Store) prepareFlush(ctx context.Context) error {
 	return nil
 }
 
-const headSQLite = `SELECT COALESCE(MAX(seq), 0) FROM events WHERE org_id = $1`
-
 // flushSQLite writes a chunk of changes on SQLite: the audit records, then the events numbered
-// after the organization's highest. SQLite runs one write transaction at a time (across
+// after the organization's highest, read in the same statement. SQLite runs one write transaction at a time (across
 // processes too), so that number is exact; the purge never deletes an organization's newest
 // event, so numbers are never reused.
 func (t *txn) flushSQLite(ctx context.Context, org string, chunk []int) error {
@@ -250,11 +248,7 @@ func (t *txn) flushSQLite(ctx context.Context, org string, chunk []int) error {
 	if t.noEvents {
 		return nil
 	}
-	var head int64
-	if err := t.queryRowFlush(ctx, headSQLite, org).Scan(&head); err != nil {
-		return t.d.translate(err)
-	}
-	q, args = t.eventsSQLite(org, chunk, head)
+	q, args = t.eventsSQLite(org, chunk)
 	return t.execFlush(ctx, q, args)
 }
 
@@ -275,36 +269,25 @@ func (t *txn) auditSQLite(org string, chunk []int) (string, []any) {
 	return q.String(), args
 }
 
-func (t *txn) eventsSQLite(org string, chunk []int, head int64) (string, []any) {
+func (t *txn) eventsSQLite(org string, chunk []int) (string, []any) {
 	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID}
 	var q strings.Builder
-	q.WriteString(`INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data) VALUES `)
+	q.WriteString(`INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
+		SELECT $1, m.head + v.column1, v.column2, v.column3, $2, $3, $4, v.column4
+		FROM (SELECT COALESCE(MAX(seq), 0) AS head FROM events WHERE org_id = $1) m, (VALUES `)
 	for k, i := range chunk {
 		c := t.events[i]
 		if k > 0 {
 			q.WriteString(", ")
 		}
 		n := len(args)
-		q.WriteString("($1, $" + strconv.Itoa(n+1) + ", $" + strconv.Itoa(n+2) + ", $" + strconv.Itoa(n+3) + ", $2, $3, $4, $" + strconv.Itoa(n+4) + ")")
-		args = append(args, head+int64(k+1), c.id, c.typ, string(c.data))
+		q.WriteString("(" + strconv.Itoa(k+1) + ", $" + strconv.Itoa(n+1) + ", $" + strconv.Itoa(n+2) + ", $" + strconv.Itoa(n+3) + ")")
+		args = append(args, c.id, c.typ, string(c.data))
 	}
+	q.WriteString(`) v ORDER BY v.column1`)
 	return q.String(), args
 }
 
-// queryRowFlush is QueryRowContext through the store-wide prepared statement when there is one.
-func (t *txn) queryRowFlush(ctx context.Context, q string, args ...any) *sql.Row {
-	if t.store != nil {
-		if st, ok := t.store.flushStmts[q]; ok {
-			if d, ok := t.q.(detached); ok {
-				if bq, ok := d.tx.(*batchQuerier); ok {
-					ctx := context.WithoutCancel(ctx)
-					return bq.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-				}
-			}
-		}
-	}
-	return t.q.QueryRowContext(ctx, q, args...)
-}
 
 // execFlush runs a flush statement, through its store-wide prepared form when there is one.
 func (t *txn) execFlush(ctx context.Context, q string, args []any) error {

@@ -288,7 +288,6 @@ func (t *txn) eventsSQLite(org string, chunk []int) (string, []any) {
 	return q.String(), args
 }
 
-
 // execFlush runs a flush statement, through its store-wide prepared form when there is one.
 func (t *txn) execFlush(ctx context.Context, q string, args []any) error {
 	if t.store != nil {

@@ -162,13 +162,9 @@ func (t *txn) headSeq(ctx context.Context, org string) (int64, error) {
 const flushChunk = 100
 
 // flushEvents inserts the transaction's audit records and events; it is the last thing a
-// transaction does before it commits.
-//
-//   - PostgreSQL: one statement per organization, whose data-modifying CTEs take the next
-//     numbers from the organization's event_seqs row (locking it until the commit: numbers are
-//     handed out in commit order without gaps), insert the audit records and insert the events.
-//   - SQLite: the audit records, then the events numbered after the organization's highest,
-//     with statements prepared once for the store's life (flushSQLite).
+// transaction does before it commits. Per organization: one insert of its audit records, then
+// one of its events, which takes their numbers (eventsPostgres, eventsSQLite). On SQLite the
+// statements are prepared once for the store's life (prepareFlush).
 func (t *txn) flushEvents(ctx context.Context) error {
 	if len(t.events) == 0 {
 		return nil
@@ -187,13 +183,18 @@ func (t *txn) flushEvents(ctx context.Context) error {
 		idx := byOrg[org]
 		for start := 0; start < len(idx); start += flushChunk {
 			chunk := idx[start:min(start+flushChunk, len(idx))]
-			if t.d.name() == "sqlite" {
-				if err := t.flushSQLite(ctx, org, chunk); err != nil {
-					return err
-				}
+			q, args := t.auditSQL(org, chunk)
+			if err := t.execFlush(ctx, q, args); err != nil {
+				return err
+			}
+			if t.noEvents {
 				continue
 			}
-			q, args := t.changeSQL(org, chunk)
+			if t.d.name() == "sqlite" {
+				q, args = t.eventsSQLite(org, chunk)
+			} else {
+				q, args = t.eventsPostgres(org, chunk)
+			}
 			if err := t.execFlush(ctx, q, args); err != nil {
 				return err
 			}
@@ -220,7 +221,7 @@ func (s *Store) prepareFlush(ctx context.Context) error {
 			idx[i] = i
 		}
 		t := &txn{reader: reader{d: s.d}, events: make([]pendingEvent, n)}
-		q1, _ := t.auditSQLite("", idx)
+		q1, _ := t.auditSQL("", idx)
 		q2, _ := t.eventsSQLite("", idx)
 		for _, q := range []string{q1, q2} {
 			if _, ok := s.flushStmts[q]; ok {
@@ -236,23 +237,8 @@ func (s *Store) prepareFlush(ctx context.Context) error {
 	return nil
 }
 
-// flushSQLite writes a chunk of changes on SQLite: the audit records, then the events numbered
-// after the organization's highest, read in the same statement. SQLite runs one write transaction at a time (across
-// processes too), so that number is exact; the purge never deletes an organization's newest
-// event, so numbers are never reused.
-func (t *txn) flushSQLite(ctx context.Context, org string, chunk []int) error {
-	q, args := t.auditSQLite(org, chunk)
-	if err := t.execFlush(ctx, q, args); err != nil {
-		return err
-	}
-	if t.noEvents {
-		return nil
-	}
-	q, args = t.eventsSQLite(org, chunk)
-	return t.execFlush(ctx, q, args)
-}
-
-func (t *txn) auditSQLite(org string, chunk []int) (string, []any) {
+// auditSQL inserts a chunk of audit records in one statement.
+func (t *txn) auditSQL(org string, chunk []int) (string, []any) {
 	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, t.meta.RequestID, t.meta.IP}
 	var q strings.Builder
 	q.WriteString(`INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action, target_type, target_id, before_json, after_json, request_id, ip) VALUES `)
@@ -269,6 +255,10 @@ func (t *txn) auditSQLite(org string, chunk []int) (string, []any) {
 	return q.String(), args
 }
 
+// eventsSQLite inserts a chunk of events numbered after the organization's highest, read in
+// the same statement. SQLite runs one write transaction at a time (across processes too), so
+// that number is exact; the purge never deletes an organization's newest event, so numbers are
+// never reused.
 func (t *txn) eventsSQLite(org string, chunk []int) (string, []any) {
 	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID}
 	var q strings.Builder
@@ -305,44 +295,25 @@ func (t *txn) execFlush(ctx context.Context, q string, args []any) error {
 	return err
 }
 
-// changeSQL builds the PostgreSQL statement that writes one organization's chunk of changes.
-func (t *txn) changeSQL(org string, chunk []int) (string, []any) {
-	withEvents := !t.noEvents
-	// $1..$6 are shared by every row; each row adds its own.
-	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, t.meta.RequestID, t.meta.IP, int64(len(chunk))}
-	p := func(v any, typ string) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args)) + "::" + typ
-	}
+// eventsPostgres takes the chunk's numbers from the organization's event_seqs row, which stays
+// locked until the commit, and inserts the events, in one statement.
+func (t *txn) eventsPostgres(org string, chunk []int) (string, []any) {
+	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, int64(len(chunk))}
 	var rows strings.Builder
 	for k, i := range chunk {
 		c := t.events[i]
 		if k > 0 {
 			rows.WriteString(", ")
 		}
-		rows.WriteString("(" + strconv.Itoa(k+1) + ", " + p(c.auditID, "text") + ", " + p(c.action, "text") + ", " + p(c.targetType, "text") + ", " +
-			p(c.targetID, "text") + ", " + p(c.before, "text") + ", " + p(c.after, "text"))
-		if withEvents {
-			rows.WriteString(", " + p(c.id, "text") + ", " + p(c.typ, "text") + ", " + p(string(c.data), "text"))
-		}
-		rows.WriteString(")")
+		n := len(args)
+		rows.WriteString("(" + strconv.Itoa(k+1) + ", $" + strconv.Itoa(n+1) + "::text, $" + strconv.Itoa(n+2) + "::text, $" + strconv.Itoa(n+3) + "::text)")
+		args = append(args, c.id, c.typ, string(c.data))
 	}
-	const auditCols = `id, org_id, created_at, actor_type, actor_id, action, target_type, target_id, before_json, after_json, request_id, ip`
-	switch {
-	case withEvents:
-		return `WITH s AS (INSERT INTO event_seqs (org_id, seq) VALUES ($1::text, $7::bigint)
-				ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq),
-			v (k, audit_id, action, target_type, target_id, before_json, after_json, event_id, event_type, event_data) AS (VALUES ` + rows.String() + `),
-			a AS (INSERT INTO audit_log (` + auditCols + `)
-				SELECT audit_id, $1::text, $2::bigint, $3::text, $4::text, action, target_type, target_id, before_json::jsonb, after_json::jsonb, $5::text, $6::text FROM v)
-			INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
-			SELECT $1::text, s.seq - $7::bigint + v.k, v.event_id, v.event_type, $2::bigint, $3::text, $4::text, v.event_data FROM s, v`, args
-	default:
-		return `WITH v (k, audit_id, action, target_type, target_id, before_json, after_json) AS (VALUES ` + rows.String() + `)
-			INSERT INTO audit_log (` + auditCols + `)
-			SELECT audit_id, $1::text, $2::bigint, $3::text, $4::text, action, target_type, target_id, before_json::jsonb, after_json::jsonb, $5::text, $6::text
-			FROM v WHERE $7::bigint > 0`, args
-	}
+	return `WITH s AS (INSERT INTO event_seqs (org_id, seq) VALUES ($1::text, $5::bigint)
+			ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq)
+		INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
+		SELECT $1::text, s.seq - $5::bigint + v.k, v.id, v.type, $2::bigint, $3::text, $4::text, v.data
+		FROM s, (VALUES ` + rows.String() + `) AS v (k, id, type, data)`, args
 }
 
 // scimUserSnap is a SCIM user in a change: its audit form is the stored fields, its event

@@ -162,9 +162,17 @@ func (t *txn) headSeq(ctx context.Context, org string) (int64, error) {
 const flushChunk = 100
 
 // flushEvents inserts the transaction's audit records and events; it is the last thing a
-// transaction does before it commits. Per organization: one insert of its audit records, then
-// one of its events, which takes their numbers (eventsPostgres, eventsSQLite). On SQLite the
-// statements are prepared once for the store's life (prepareFlush).
+// transaction does before it commits. Per organization:
+//
+//   - PostgreSQL: one statement (changeSQL), whose data-modifying CTEs bump the organization's
+//     event_seqs row (locked until the commit: numbers are handed out in commit order without
+//     gaps), insert the audit records and insert the events: one round trip.
+//   - SQLite: one insert of the audit records, then one of the events, which reads the
+//     organization's highest number itself (eventsSQLite); both prepared once for the store's
+//     life (prepareFlush).
+//
+// eventsPostgres is the events-only form of the PostgreSQL statement, for when the audit
+// records are written elsewhere.
 func (t *txn) flushEvents(ctx context.Context) error {
 	if len(t.events) == 0 {
 		return nil
@@ -183,6 +191,14 @@ func (t *txn) flushEvents(ctx context.Context) error {
 		idx := byOrg[org]
 		for start := 0; start < len(idx); start += flushChunk {
 			chunk := idx[start:min(start+flushChunk, len(idx))]
+			if t.d.name() == "postgres" {
+				// Audit records, counter and events in one round trip.
+				q, args := t.changeSQL(org, chunk)
+				if err := t.execFlush(ctx, q, args); err != nil {
+					return err
+				}
+				continue
+			}
 			q, args := t.auditSQL(org, chunk)
 			if err := t.execFlush(ctx, q, args); err != nil {
 				return err
@@ -314,6 +330,46 @@ func (t *txn) eventsPostgres(org string, chunk []int) (string, []any) {
 		INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
 		SELECT $1::text, s.seq - $5::bigint + v.k, v.id, v.type, $2::bigint, $3::text, $4::text, v.data
 		FROM s, (VALUES ` + rows.String() + `) AS v (k, id, type, data)`, args
+}
+
+// changeSQL builds the PostgreSQL statement that writes one organization's chunk of changes.
+func (t *txn) changeSQL(org string, chunk []int) (string, []any) {
+	withEvents := !t.noEvents
+	// $1..$6 are shared by every row; each row adds its own.
+	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, t.meta.RequestID, t.meta.IP, int64(len(chunk))}
+	p := func(v any, typ string) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args)) + "::" + typ
+	}
+	var rows strings.Builder
+	for k, i := range chunk {
+		c := t.events[i]
+		if k > 0 {
+			rows.WriteString(", ")
+		}
+		rows.WriteString("(" + strconv.Itoa(k+1) + ", " + p(c.auditID, "text") + ", " + p(c.action, "text") + ", " + p(c.targetType, "text") + ", " +
+			p(c.targetID, "text") + ", " + p(c.before, "text") + ", " + p(c.after, "text"))
+		if withEvents {
+			rows.WriteString(", " + p(c.id, "text") + ", " + p(c.typ, "text") + ", " + p(string(c.data), "text"))
+		}
+		rows.WriteString(")")
+	}
+	const auditCols = `id, org_id, created_at, actor_type, actor_id, action, target_type, target_id, before_json, after_json, request_id, ip`
+	switch {
+	case withEvents:
+		return `WITH s AS (INSERT INTO event_seqs (org_id, seq) VALUES ($1::text, $7::bigint)
+				ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq),
+			v (k, audit_id, action, target_type, target_id, before_json, after_json, event_id, event_type, event_data) AS (VALUES ` + rows.String() + `),
+			a AS (INSERT INTO audit_log (` + auditCols + `)
+				SELECT audit_id, $1::text, $2::bigint, $3::text, $4::text, action, target_type, target_id, before_json::jsonb, after_json::jsonb, $5::text, $6::text FROM v)
+			INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
+			SELECT $1::text, s.seq - $7::bigint + v.k, v.event_id, v.event_type, $2::bigint, $3::text, $4::text, v.event_data FROM s, v`, args
+	default:
+		return `WITH v (k, audit_id, action, target_type, target_id, before_json, after_json) AS (VALUES ` + rows.String() + `)
+			INSERT INTO audit_log (` + auditCols + `)
+			SELECT audit_id, $1::text, $2::bigint, $3::text, $4::text, action, target_type, target_id, before_json::jsonb, after_json::jsonb, $5::text, $6::text
+			FROM v WHERE $7::bigint > 0`, args
+	}
 }
 
 // scimUserSnap is a SCIM user in a change: its audit form is the stored fields, its event

@@ -3,8 +3,10 @@ package events_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -376,8 +378,22 @@ func TestTwoReplicasOnPostgreSQLNeverDeliverConcurrentlyAndLoseNothing(t *testin
 	rcv.mu.Lock()
 	rcv.secrets = secrets // one receiver, three endpoints, each verified with its own secret
 	rcv.mu.Unlock()
-	runDispatcher(t, &events.Dispatcher{Store: a, Service: svcA, Client: client(), Poll: 5 * time.Millisecond, Owner: "replica-a", Batch: 7})
-	runDispatcher(t, &events.Dispatcher{Store: b, Service: svcB, Client: client(), Poll: 5 * time.Millisecond, Owner: "replica-b", Batch: 7})
+	var byA, byB atomic.Int64
+	clientA, clientB := client(), client()
+	clientA.Transport = counting{clientA.Transport, &byA}
+	clientB.Transport = counting{clientB.Transport, &byB}
+	// Short leases and one endpoint at a time per replica, so that the replicas keep taking
+	// endpoints over from each other while the writers run.
+	for _, r := range []struct {
+		st     store.Store
+		svc    *events.Service
+		client *http.Client
+		owner  string
+	}{{a, svcA, clientA, "replica-a"}, {b, svcB, clientB, "replica-b"}} {
+		runDispatcher(t, &events.Dispatcher{Store: r.st, Service: r.svc, Client: r.client, Owner: r.owner,
+			Poll: 2 * time.Millisecond, Batch: 7, Concurrency: 1, Lease: 300 * time.Millisecond, Timeout: 100 * time.Millisecond,
+			Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
+	}
 	var wg sync.WaitGroup
 	for i := range 6 {
 		wg.Add(1)
@@ -405,6 +421,10 @@ func TestTwoReplicasOnPostgreSQLNeverDeliverConcurrentlyAndLoseNothing(t *testin
 	if len(got) != 240 {
 		t.Errorf("%d deliveries; want exactly 240 (none lost, none repeated)", len(got))
 	}
+	t.Logf("replica a sent %d deliveries, replica b %d", byA.Load(), byB.Load())
+	if byA.Load() == 0 || byB.Load() == 0 {
+		t.Errorf("one replica sent nothing: the test did not exercise two replicas")
+	}
 	for _, org := range orgs {
 		want := allEvents(t, a, org)[2:]
 		var seen []string
@@ -431,4 +451,15 @@ func orgOf(e events.EventJSON, evs []roster.Event) bool {
 		}
 	}
 	return false
+}
+
+// counting counts the requests a replica's client sends.
+type counting struct {
+	rt http.RoundTripper
+	n  *atomic.Int64
+}
+
+func (c counting) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.rt.RoundTrip(r)
 }

@@ -49,3 +49,33 @@ func BenchmarkCreateUserOutbox(b *testing.B) {
 	b.Run("postgres/events", func(b *testing.B) { benchCreate(b, sqltest.PostgresWith(b, sqlstore.Options{})) })
 	b.Run("postgres/no-events", func(b *testing.B) { benchCreate(b, sqltest.PostgresWith(b, sqlstore.Options{NoEvents: true})) })
 }
+
+// benchCreateOrgs spreads the same writers over eight organizations, each with its own
+// directory: on PostgreSQL the outbox serialises the commits of one organization only.
+func benchCreateOrgs(b *testing.B, st *sqlstore.Store) {
+	var envs []*env
+	for range 8 {
+		envs = append(envs, newEnvOn(b, st))
+	}
+	var n atomic.Int64
+	b.SetParallelism(8)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			e := envs[i%int64(len(envs))]
+			body, _ := json.Marshal(user(fmt.Sprintf("ob-%d@example.com", i), fmt.Sprintf("x-%d", i)))
+			if code := benchDo(b, e.handler, e.token, "POST", "/scim/v2/Users", body); code != 201 {
+				b.Fatalf("status %d", code)
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+func BenchmarkCreateUserOutboxEightOrgs(b *testing.B) {
+	b.Run("postgres/events", func(b *testing.B) { benchCreateOrgs(b, sqltest.PostgresWith(b, sqlstore.Options{})) })
+	b.Run("postgres/no-events", func(b *testing.B) { benchCreateOrgs(b, sqltest.PostgresWith(b, sqlstore.Options{NoEvents: true})) })
+}

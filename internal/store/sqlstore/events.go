@@ -167,13 +167,17 @@ func (t *txn) headSeq(ctx context.Context, org string) (int64, error) {
 const flushChunk = 100
 
 // flushEvents inserts the transaction's audit records and events; it is the last thing a
-// transaction does before it commits.
+// transaction does before it commits. Per organization:
 //
-//   - PostgreSQL: one statement per organization, whose data-modifying CTEs take the next
-//     numbers from the organization's event_seqs row (locking it until the commit: numbers are
-//     handed out in commit order without gaps), insert the audit records and insert the events.
-//   - SQLite: the audit records, then the events numbered after the organization's highest,
-//     with statements prepared once for the store's life (flushSQLite).
+//   - PostgreSQL: one statement (changeSQL), whose data-modifying CTEs bump the organization's
+//     event_seqs row (locked until the commit: numbers are handed out in commit order without
+//     gaps), insert the audit records and insert the events: one round trip.
+//   - SQLite: one insert of the audit records, then one of the events, which reads the
+//     organization's highest number itself (eventsSQLite); both prepared once for the store's
+//     life (prepareFlush).
+//
+// eventsPostgres is the events-only form of the PostgreSQL statement, for when the audit
+// records are written elsewhere.
 func (t *txn) flushEvents(ctx context.Context) error {
 	if len(t.events) == 0 {
 		return nil
@@ -192,13 +196,26 @@ func (t *txn) flushEvents(ctx context.Context) error {
 		idx := byOrg[org]
 		for start := 0; start < len(idx); start += flushChunk {
 			chunk := idx[start:min(start+flushChunk, len(idx))]
-			if t.d.name() == "sqlite" {
-				if err := t.flushSQLite(ctx, org, chunk); err != nil {
+			if t.d.name() == "postgres" {
+				// Audit records, counter and events in one round trip.
+				q, args := t.changeSQL(org, chunk)
+				if err := t.execFlush(ctx, q, args); err != nil {
 					return err
 				}
 				continue
 			}
-			q, args := t.changeSQL(org, chunk)
+			q, args := t.auditSQL(org, chunk)
+			if err := t.execFlush(ctx, q, args); err != nil {
+				return err
+			}
+			if t.noEvents {
+				continue
+			}
+			if t.d.name() == "sqlite" {
+				q, args = t.eventsSQLite(org, chunk)
+			} else {
+				q, args = t.eventsPostgres(org, chunk)
+			}
 			if err := t.execFlush(ctx, q, args); err != nil {
 				return err
 			}
@@ -225,9 +242,9 @@ func (s *Store) prepareFlush(ctx context.Context) error {
 			idx[i] = i
 		}
 		t := &txn{reader: reader{d: s.d}, events: make([]pendingEvent, n)}
-		q1, _ := t.auditSQLite("", idx)
-		q2, _ := t.eventsSQLite("", idx, 0)
-		for _, q := range []string{q1, q2, headSQLite} {
+		q1, _ := t.auditSQL("", idx)
+		q2, _ := t.eventsSQLite("", idx)
+		for _, q := range []string{q1, q2} {
 			if _, ok := s.flushStmts[q]; ok {
 				continue
 			}
@@ -241,29 +258,8 @@ func (s *Store) prepareFlush(ctx context.Context) error {
 	return nil
 }
 
-const headSQLite = `SELECT COALESCE(MAX(seq), 0) FROM events WHERE org_id = $1`
-
-// flushSQLite writes a chunk of changes on SQLite: the audit records, then the events numbered
-// after the organization's highest. SQLite runs one write transaction at a time (across
-// processes too), so that number is exact; the purge never deletes an organization's newest
-// event, so numbers are never reused.
-func (t *txn) flushSQLite(ctx context.Context, org string, chunk []int) error {
-	q, args := t.auditSQLite(org, chunk)
-	if err := t.execFlush(ctx, q, args); err != nil {
-		return err
-	}
-	if t.noEvents {
-		return nil
-	}
-	var head int64
-	if err := t.queryRowFlush(ctx, headSQLite, org).Scan(&head); err != nil {
-		return t.d.translate(err)
-	}
-	q, args = t.eventsSQLite(org, chunk, head)
-	return t.execFlush(ctx, q, args)
-}
-
-func (t *txn) auditSQLite(org string, chunk []int) (string, []any) {
+// auditSQL inserts a chunk of audit records in one statement.
+func (t *txn) auditSQL(org string, chunk []int) (string, []any) {
 	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, t.meta.RequestID, t.meta.IP}
 	var q strings.Builder
 	q.WriteString(`INSERT INTO audit_log (id, org_id, created_at, actor_type, actor_id, action, target_type, target_id, before_json, after_json, request_id, ip) VALUES `)
@@ -280,35 +276,27 @@ func (t *txn) auditSQLite(org string, chunk []int) (string, []any) {
 	return q.String(), args
 }
 
-func (t *txn) eventsSQLite(org string, chunk []int, head int64) (string, []any) {
+// eventsSQLite inserts a chunk of events numbered after the organization's highest, read in
+// the same statement. SQLite runs one write transaction at a time (across processes too), so
+// that number is exact; the purge never deletes an organization's newest event, so numbers are
+// never reused.
+func (t *txn) eventsSQLite(org string, chunk []int) (string, []any) {
 	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID}
 	var q strings.Builder
-	q.WriteString(`INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data) VALUES `)
+	q.WriteString(`INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
+		SELECT $1, m.head + v.column1, v.column2, v.column3, $2, $3, $4, v.column4
+		FROM (SELECT COALESCE(MAX(seq), 0) AS head FROM events WHERE org_id = $1) m, (VALUES `)
 	for k, i := range chunk {
 		c := t.events[i]
 		if k > 0 {
 			q.WriteString(", ")
 		}
 		n := len(args)
-		q.WriteString("($1, $" + strconv.Itoa(n+1) + ", $" + strconv.Itoa(n+2) + ", $" + strconv.Itoa(n+3) + ", $2, $3, $4, $" + strconv.Itoa(n+4) + ")")
-		args = append(args, head+int64(k+1), c.id, c.typ, string(c.data))
+		q.WriteString("(" + strconv.Itoa(k+1) + ", $" + strconv.Itoa(n+1) + ", $" + strconv.Itoa(n+2) + ", $" + strconv.Itoa(n+3) + ")")
+		args = append(args, c.id, c.typ, string(c.data))
 	}
+	q.WriteString(`) v ORDER BY v.column1`)
 	return q.String(), args
-}
-
-// queryRowFlush is QueryRowContext through the store-wide prepared statement when there is one.
-func (t *txn) queryRowFlush(ctx context.Context, q string, args ...any) *sql.Row {
-	if t.store != nil {
-		if st, ok := t.store.flushStmts[q]; ok {
-			if d, ok := t.q.(detached); ok {
-				if bq, ok := d.tx.(*batchQuerier); ok {
-					ctx := context.WithoutCancel(ctx)
-					return bq.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-				}
-			}
-		}
-	}
-	return t.q.QueryRowContext(ctx, q, args...)
 }
 
 // execFlush runs a flush statement, through its store-wide prepared form when there is one.
@@ -326,6 +314,27 @@ func (t *txn) execFlush(ctx context.Context, q string, args []any) error {
 	}
 	_, err := t.exec(ctx, q, args...)
 	return err
+}
+
+// eventsPostgres takes the chunk's numbers from the organization's event_seqs row, which stays
+// locked until the commit, and inserts the events, in one statement.
+func (t *txn) eventsPostgres(org string, chunk []int) (string, []any) {
+	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, int64(len(chunk))}
+	var rows strings.Builder
+	for k, i := range chunk {
+		c := t.events[i]
+		if k > 0 {
+			rows.WriteString(", ")
+		}
+		n := len(args)
+		rows.WriteString("(" + strconv.Itoa(k+1) + ", $" + strconv.Itoa(n+1) + "::text, $" + strconv.Itoa(n+2) + "::text, $" + strconv.Itoa(n+3) + "::text)")
+		args = append(args, c.id, c.typ, string(c.data))
+	}
+	return `WITH s AS (INSERT INTO event_seqs (org_id, seq) VALUES ($1::text, $5::bigint)
+			ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq)
+		INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
+		SELECT $1::text, s.seq - $5::bigint + v.k, v.id, v.type, $2::bigint, $3::text, $4::text, v.data
+		FROM s, (VALUES ` + rows.String() + `) AS v (k, id, type, data)`, args
 }
 
 // changeSQL builds the PostgreSQL statement that writes one organization's chunk of changes.

@@ -303,8 +303,8 @@ func (r reader) notFound(err error, what string) error {
 }
 
 // record writes the audit entry of a change made in this transaction, with its outbox event.
-// Both are queued and inserted by flushEvents, in one statement per organization, just before
-// the transaction commits (events.go).
+// Both are queued and inserted by flushEvents, one multi-row insert each per organization,
+// just before the transaction commits (events.go).
 func (t *txn) record(ctx context.Context, orgID, action string, target roster.Target, before, after any) error {
 	b, err := jsonOrNil(before)
 	if err != nil {

@@ -150,21 +150,38 @@ func (p listParams) query(rt *schema.ResourceType) (store.Query, error) {
 }
 
 // listResponse writes a ListResponse of rendered resources.
+// writeList answers a ListResponse (RFC 7644 section 3.4.2). The resources are JSON this
+// server rendered: they are written as they are, where encoding/json would scan each again.
 func writeList(w http.ResponseWriter, p listParams, total int, resources []json.RawMessage, next string) {
-	type page struct {
-		Schemas      []string          `json:"schemas"`
-		TotalResults int               `json:"totalResults"`
-		StartIndex   int               `json:"startIndex,omitempty"`
-		ItemsPerPage int               `json:"itemsPerPage"`
-		NextCursor   string            `json:"nextCursor,omitempty"`
-		Resources    []json.RawMessage `json:"Resources"`
+	size := 256
+	for _, r := range resources {
+		size += len(r) + 1
 	}
-	out := page{Schemas: []string{ListResponseSchema}, TotalResults: total, ItemsPerPage: len(resources),
-		Resources: resources, NextCursor: next}
-	if !p.hasCursor {
-		out.StartIndex = p.startIndex
+	b := make([]byte, 0, size)
+	b = append(b, `{"schemas":["`+ListResponseSchema+`"],"totalResults":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	if !p.hasCursor && p.startIndex != 0 {
+		b = append(b, `,"startIndex":`...)
+		b = strconv.AppendInt(b, int64(p.startIndex), 10)
 	}
-	write(w, http.StatusOK, out)
+	b = append(b, `,"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(len(resources)), 10)
+	if next != "" {
+		b = append(b, `,"nextCursor":"`...)
+		b = append(b, next...) // base64url: nothing to escape
+		b = append(b, '"')
+	}
+	b = append(b, `,"Resources":[`...)
+	for i, r := range resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, r...)
+	}
+	b = append(b, "]}"...)
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 // ListUsers answers GET /Users.

@@ -37,36 +37,23 @@ func (r reader) ListAudit(ctx context.Context, orgID string, f store.AuditFilter
 	}
 	args = append(args, n+1)
 	q += ` ORDER BY id DESC LIMIT $` + itoa(len(args))
-	rows, err := r.q.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, "", r.d.translate(err)
+	return keysetPage(ctx, r, n, scanAudit, func(a *roster.AuditRecord) string { return a.ID }, q, args...)
+}
+
+func scanAudit(rows *sql.Rows) (roster.AuditRecord, error) {
+	var a roster.AuditRecord
+	var created int64
+	var before, after sql.NullString
+	if err := rows.Scan(&a.ID, &a.OrgID, &created, &a.Actor.Type, &a.Actor.ID, &a.Action, &a.Target.Type,
+		&a.Target.ID, &before, &after, &a.RequestID, &a.IP); err != nil {
+		return a, err
 	}
-	defer rows.Close()
-	out := []roster.AuditRecord{}
-	for rows.Next() {
-		var a roster.AuditRecord
-		var created int64
-		var before, after sql.NullString
-		if err := rows.Scan(&a.ID, &a.OrgID, &created, &a.Actor.Type, &a.Actor.ID, &a.Action, &a.Target.Type,
-			&a.Target.ID, &before, &after, &a.RequestID, &a.IP); err != nil {
-			return nil, "", err
-		}
-		a.CreatedAt = fromMicros(created)
-		if before.Valid {
-			a.Before = []byte(before.String)
-		}
-		if after.Valid {
-			a.After = []byte(after.String)
-		}
-		out = append(out, a)
+	a.CreatedAt = fromMicros(created)
+	if before.Valid {
+		a.Before = []byte(before.String)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
+	if after.Valid {
+		a.After = []byte(after.String)
 	}
-	next := ""
-	if len(out) > n {
-		out = out[:n]
-		next = out[n-1].ID
-	}
-	return out, next, nil
+	return a, nil
 }

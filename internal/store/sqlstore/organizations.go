@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
@@ -29,28 +30,14 @@ func (r reader) GetOrganization(ctx context.Context, orgID string) (*roster.Orga
 
 func (r reader) ListOrganizations(ctx context.Context, p store.Page) ([]roster.Organization, string, error) {
 	n := limit(p.Limit, 100, 1000)
-	rows, err := r.q.QueryContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id > $1 ORDER BY id LIMIT $2`, p.After, n+1)
-	if err != nil {
-		return nil, "", r.d.translate(err)
-	}
-	defer rows.Close()
-	var out []roster.Organization
-	for rows.Next() {
+	return keysetPage(ctx, r, n, func(rows *sql.Rows) (roster.Organization, error) {
 		o, err := scanOrg(rows)
 		if err != nil {
-			return nil, "", err
+			return roster.Organization{}, err
 		}
-		out = append(out, *o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > n {
-		out = out[:n]
-		next = out[n-1].ID
-	}
-	return out, next, nil
+		return *o, nil
+	}, func(o *roster.Organization) string { return o.ID },
+		`SELECT `+orgColumns+` FROM organizations WHERE id > $1 ORDER BY id LIMIT $2`, p.After, n+1)
 }
 
 func (t *txn) CreateOrganization(ctx context.Context, o *roster.Organization) error {

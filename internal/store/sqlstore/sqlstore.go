@@ -343,6 +343,34 @@ func jsonOrNil(v any) (any, error) {
 	return string(b), nil
 }
 
+// keysetPage runs a page query that asked for n+1 rows in id order and returns at most n of
+// them with the cursor of the next page: the id of the last one returned, or "" at the end.
+func keysetPage[T any](ctx context.Context, r reader, n int, scan func(*sql.Rows) (T, error), id func(*T) string,
+	query string, args ...any) ([]T, string, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", r.d.translate(err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > n {
+		out = out[:n]
+		next = id(&out[n-1])
+	}
+	return out, next, nil
+}
+
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
 func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }

@@ -200,28 +200,13 @@ func (r reader) ListDeliveries(ctx context.Context, orgID, webhookID string, p s
 	}
 	args = append(args, n+1)
 	q += ` ORDER BY id DESC LIMIT $` + itoa(len(args))
-	rows, err := r.q.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, "", r.d.translate(err)
-	}
-	defer rows.Close()
-	out := []roster.Delivery{}
-	for rows.Next() {
+	return keysetPage(ctx, r, n, func(rows *sql.Rows) (roster.Delivery, error) {
 		d, err := scanDelivery(rows)
 		if err != nil {
-			return nil, "", err
+			return roster.Delivery{}, err
 		}
-		out = append(out, *d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > n {
-		out = out[:n]
-		next = out[n-1].ID
-	}
-	return out, next, nil
+		return *d, nil
+	}, func(d *roster.Delivery) string { return d.ID }, q, args...)
 }
 
 func (r reader) GetDelivery(ctx context.Context, orgID, webhookID, id string) (*roster.Delivery, error) {

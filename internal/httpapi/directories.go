@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/roster"
@@ -112,17 +111,12 @@ func (s *server) deleteDirectory(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) regenerateToken(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		GraceSeconds int64 `json:"graceSeconds"`
-	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	grace, err := decodeGrace(r)
+	if err != nil {
 		return err
 	}
-	if body.GraceSeconds < 0 || body.GraceSeconds > int64(auth.MaxGrace/time.Second) {
-		return roster.E(roster.Invalid, "graceSeconds must be between 0 and %d", int64(auth.MaxGrace/time.Second))
-	}
 	p := principal(r)
-	tok, token, err := s.Auth.RegenerateToken(r.Context(), p.Actor(), p.OrgID, r.PathValue("id"), time.Duration(body.GraceSeconds)*time.Second)
+	tok, token, err := s.Auth.RegenerateToken(r.Context(), p.Actor(), p.OrgID, r.PathValue("id"), grace)
 	if err != nil {
 		return err
 	}

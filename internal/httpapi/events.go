@@ -233,17 +233,12 @@ func (s *server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		GraceSeconds int64 `json:"graceSeconds"`
-	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	grace, err := decodeGrace(r)
+	if err != nil {
 		return err
 	}
-	if body.GraceSeconds < 0 || body.GraceSeconds > 30*24*3600 {
-		return roster.E(roster.Invalid, "graceSeconds must be between 0 and %d", 30*24*3600)
-	}
 	p := principal(r)
-	wh, secret, err := s.Events.RotateSecret(r.Context(), p.Actor(), p.OrgID, r.PathValue("id"), time.Duration(body.GraceSeconds)*time.Second)
+	wh, secret, err := s.Events.RotateSecret(r.Context(), p.Actor(), p.OrgID, r.PathValue("id"), grace)
 	if err != nil {
 		return err
 	}

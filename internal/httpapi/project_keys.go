@@ -76,18 +76,13 @@ func (s *server) deleteProjectKey(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *server) rotateProjectKey(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		GraceSeconds int64 `json:"graceSeconds"`
-	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	grace, err := decodeGrace(r)
+	if err != nil {
 		return err
-	}
-	if body.GraceSeconds < 0 || body.GraceSeconds > int64(auth.MaxGrace/time.Second) {
-		return roster.E(roster.Invalid, "graceSeconds must be between 0 and %d", int64(auth.MaxGrace/time.Second))
 	}
 	p := principal(r)
 	key, secret, err := s.Auth.RotateProjectKey(r.Context(), p.Actor(), p.OrgID, r.PathValue("projectId"), r.PathValue("apiKeyId"),
-		time.Duration(body.GraceSeconds)*time.Second)
+		grace)
 	if err != nil {
 		return err
 	}

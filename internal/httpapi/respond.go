@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/scim"
 )
@@ -86,4 +88,20 @@ func retryAfter(w http.ResponseWriter, secs int) {
 type deleted struct {
 	Success bool   `json:"success"`
 	Message string `json:"message"`
+}
+
+// decodeGrace reads the optional body {graceSeconds} of a rotation (DESIGN.md section 3: every
+// rotation takes the same one): how long the old secret keeps working, at most auth.MaxGrace.
+func decodeGrace(r *http.Request) (time.Duration, error) {
+	var body struct {
+		GraceSeconds int64 `json:"graceSeconds"`
+	}
+	if err := decodeJSON(r, &body, true); err != nil {
+		return 0, err
+	}
+	max := int64(auth.MaxGrace / time.Second)
+	if body.GraceSeconds < 0 || body.GraceSeconds > max {
+		return 0, roster.E(roster.Invalid, "graceSeconds must be between 0 and %d", max)
+	}
+	return time.Duration(body.GraceSeconds) * time.Second, nil
 }

@@ -169,15 +169,14 @@ const flushChunk = 100
 // flushEvents inserts the transaction's audit records and events; it is the last thing a
 // transaction does before it commits. Per organization:
 //
-//   - PostgreSQL: one statement (changeSQL), whose data-modifying CTEs bump the organization's
-//     event_seqs row (locked until the commit: numbers are handed out in commit order without
-//     gaps), insert the audit records and insert the events: one round trip.
+//   - PostgreSQL: one statement (changeSQL) whose data-modifying CTEs insert the audit
+//     records and the events, one round trip. The events go into the inbox, unnumbered, and
+//     the sequencer numbers them after the commit (sequencer.go); a transaction that creates
+//     a webhook endpoint numbers them itself, after the organization's committed ones, so
+//     that the endpoint starts exactly after them.
 //   - SQLite: one insert of the audit records, then one of the events, which reads the
 //     organization's highest number itself (eventsSQLite); both prepared once for the store's
 //     life (prepareFlush).
-//
-// eventsPostgres is the events-only form of the PostgreSQL statement, for when the audit
-// records are written elsewhere.
 func (t *txn) flushEvents(ctx context.Context) error {
 	if len(t.events) == 0 {
 		return nil
@@ -197,8 +196,15 @@ func (t *txn) flushEvents(ctx context.Context) error {
 		for start := 0; start < len(idx); start += flushChunk {
 			chunk := idx[start:min(start+flushChunk, len(idx))]
 			if t.d.name() == "postgres" {
-				// Audit records, counter and events in one round trip.
-				q, args := t.changeSQL(org, chunk)
+				// Audit records and events in one round trip: into the inbox, or numbered
+				// here when the transaction creates a webhook endpoint of the organization.
+				numbered := len(t.newWebhooks) > 0 && !t.noEvents
+				if numbered && start == 0 {
+					if err := t.sequenceOrg(ctx, org); err != nil {
+						return err
+					}
+				}
+				q, args := t.changeSQL(org, chunk, numbered)
 				if err := t.execFlush(ctx, q, args); err != nil {
 					return err
 				}
@@ -211,11 +217,7 @@ func (t *txn) flushEvents(ctx context.Context) error {
 			if t.noEvents {
 				continue
 			}
-			if t.d.name() == "sqlite" {
-				q, args = t.eventsSQLite(org, chunk)
-			} else {
-				q, args = t.eventsPostgres(org, chunk)
-			}
+			q, args = t.eventsSQLite(org, chunk)
 			if err := t.execFlush(ctx, q, args); err != nil {
 				return err
 			}
@@ -312,33 +314,14 @@ func (t *txn) execFlush(ctx context.Context, q string, args []any) error {
 			}
 		}
 	}
-	_, err := t.exec(ctx, q, args...)
-	return err
+	return t.execQueued(ctx, nil, q, args...)
 }
 
-// eventsPostgres takes the chunk's numbers from the organization's event_seqs row, which stays
-// locked until the commit, and inserts the events, in one statement.
-func (t *txn) eventsPostgres(org string, chunk []int) (string, []any) {
-	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, int64(len(chunk))}
-	var rows strings.Builder
-	for k, i := range chunk {
-		c := t.events[i]
-		if k > 0 {
-			rows.WriteString(", ")
-		}
-		n := len(args)
-		rows.WriteString("(" + strconv.Itoa(k+1) + ", $" + strconv.Itoa(n+1) + "::text, $" + strconv.Itoa(n+2) + "::text, $" + strconv.Itoa(n+3) + "::text)")
-		args = append(args, c.id, c.typ, string(c.data))
-	}
-	return `WITH s AS (INSERT INTO event_seqs (org_id, seq) VALUES ($1::text, $5::bigint)
-			ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq)
-		INSERT INTO events (org_id, seq, id, type, created_at, actor_type, actor_id, data)
-		SELECT $1::text, s.seq - $5::bigint + v.k, v.id, v.type, $2::bigint, $3::text, $4::text, v.data
-		FROM s, (VALUES ` + rows.String() + `) AS v (k, id, type, data)`, args
-}
-
-// changeSQL builds the PostgreSQL statement that writes one organization's chunk of changes.
-func (t *txn) changeSQL(org string, chunk []int) (string, []any) {
+// changeSQL builds the PostgreSQL statement that writes one organization's chunk of changes:
+// the audit records and the events, into the inbox (sequencer.go) or, when numbered, with
+// their numbers taken from the organization's counter row, which stays locked until the
+// commit.
+func (t *txn) changeSQL(org string, chunk []int, numbered bool) (string, []any) {
 	withEvents := !t.noEvents
 	// $1..$6 are shared by every row; each row adds its own.
 	args := []any{org, micros(t.now), string(t.actor.Type), t.actor.ID, t.meta.RequestID, t.meta.IP, int64(len(chunk))}
@@ -361,6 +344,12 @@ func (t *txn) changeSQL(org string, chunk []int) (string, []any) {
 	}
 	const auditCols = `id, org_id, created_at, actor_type, actor_id, action, target_type, target_id, before_json, after_json, request_id, ip`
 	switch {
+	case withEvents && !numbered:
+		return `WITH v (k, audit_id, action, target_type, target_id, before_json, after_json, event_id, event_type, event_data) AS (VALUES ` + rows.String() + `),
+			a AS (INSERT INTO audit_log (` + auditCols + `)
+				SELECT audit_id, $1::text, $2::bigint, $3::text, $4::text, action, target_type, target_id, before_json::jsonb, after_json::jsonb, $5::text, $6::text FROM v)
+			INSERT INTO event_inbox (org_id, id, type, created_at, actor_type, actor_id, data)
+			SELECT $1::text, v.event_id, v.event_type, $2::bigint, $3::text, $4::text, v.event_data FROM v WHERE $7::bigint > 0 ORDER BY v.k`, args
 	case withEvents:
 		return `WITH s AS (INSERT INTO event_seqs (org_id, seq) VALUES ($1::text, $7::bigint)
 				ON CONFLICT (org_id) DO UPDATE SET seq = event_seqs.seq + excluded.seq RETURNING seq),

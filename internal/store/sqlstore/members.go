@@ -48,11 +48,11 @@ func (t *txn) CreateMember(ctx context.Context, m *roster.Member) error {
 	}
 	m.Email = roster.NormalizeEmail(m.Email)
 	m.CreatedAt, m.UpdatedAt = t.now, t.now
-	if _, err := t.exec(ctx, `INSERT INTO users (id, org_id, email, name, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	if err := t.execQueued(ctx, nil, `INSERT INTO users (id, org_id, email, name, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		m.ID, m.OrgID, m.Email, m.Name, string(m.Status), micros(t.now), micros(t.now)); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `INSERT INTO org_memberships (org_id, user_id, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`,
+	if err := t.execQueued(ctx, nil, `INSERT INTO org_memberships (org_id, user_id, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`,
 		m.OrgID, m.ID, string(m.Role), micros(t.now), micros(t.now)); err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	return &Store{d: postgresDialect{}, r: db, w: db}, nil
+	return &Store{d: postgresDialect{}, r: db, w: db, pgConfig: cfg.ConnConfig}, nil
 }
 
 func (postgresDialect) directoryCount(string) string { return "" }

@@ -9,12 +9,13 @@ import (
 )
 
 // The host application verifies a project key on every request it serves
-// (POST /api/admin/apiKeys/verify), so on SQLite the verification is answered from memory
+// (POST /api/admin/apiKeys/verify), so the verification is answered from memory
 // when it can, as directory tokens are (tokencache.go): entries are stamped with the token
 // cache's generation, which every commit that changes credentials bumps before it is
 // acknowledged (project key writes mark their transaction so), and they age out after
 // tokenCacheTTL, the bound on how late a change by another process on the same file is seen.
-// Unknown keys are never cached. PostgreSQL, shared by replicas, reads every time.
+// Unknown keys are never cached. On PostgreSQL the same notifications that clear the token
+// cache on every replica (tokencache.go) bump the generation.
 type projectKeyCache struct {
 	mu sync.Mutex
 	m  map[string]projectKeyEntry
@@ -32,9 +33,10 @@ func (s *Store) LookupProjectKey(ctx context.Context, publicKey string) (*roster
 	if c == nil || tc == nil {
 		return s.reader.LookupProjectKey(ctx, publicKey)
 	}
-	tc.mu.Lock()
-	gen := tc.gen
-	tc.mu.Unlock()
+	gen, on := tc.generation()
+	if !on {
+		return s.reader.LookupProjectKey(ctx, publicKey)
+	}
 	c.mu.Lock()
 	e, ok := c.m[publicKey]
 	c.mu.Unlock()

@@ -266,18 +266,23 @@ func (t *txn) CreateSCIMUser(ctx context.Context, u *roster.SCIMUser) error {
 		u.ID = roster.NewID()
 	}
 	u.Version, u.CreatedAt, u.UpdatedAt = 1, t.now, t.now
-	if _, err := t.exec(ctx, `INSERT INTO scim_users (id, org_id, directory_id, user_id, user_name, user_name_key, external_id, active,
+	if err := t.execQueued(ctx, userNameTaken, `INSERT INTO scim_users (id, org_id, directory_id, user_id, user_name, user_name_key, external_id, active,
 		display_name, given_name, family_name, email, roles, resource, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		u.ID, u.OrgID, u.DirectoryID, u.MemberID, u.UserName, userNameKey(u.UserName), nullString(u.ExternalID), u.Active,
 		u.DisplayName, u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), u.Version,
 		micros(t.now), micros(t.now)); err != nil {
-		if roster.KindOf(err) == roster.Conflict {
-			return roster.Wrap(roster.Conflict, err, "a user with this userName already exists in this directory")
-		}
 		return err
 	}
 	return t.record(ctx, u.OrgID, "user.created", roster.Target{Type: "scim_user", ID: u.ID}, nil, userAudit(u))
+}
+
+// userNameTaken says what a unique violation on a SCIM user's row means.
+func userNameTaken(err error) error {
+	if roster.KindOf(err) == roster.Conflict {
+		return roster.Wrap(roster.Conflict, err, "a user with this userName already exists in this directory")
+	}
+	return err
 }
 
 // staleOrMissing tells a failed compare-and-swap apart: the row is gone, or its version moved.
@@ -310,10 +315,7 @@ func (t *txn) UpdateSCIMUser(ctx context.Context, cur, u *roster.SCIMUser) error
 			u.GivenName, u.FamilyName, u.Email, rolesJSON(u.Roles), string(u.Resource), micros(t.now), u.MemberID, cur.Version)
 	}
 	if err != nil {
-		if roster.KindOf(err) == roster.Conflict {
-			return roster.Wrap(roster.Conflict, err, "a user with this userName already exists in this directory")
-		}
-		return err
+		return userNameTaken(err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return t.staleOrMissing(ctx, "scim_users", "user", cur.OrgID, cur.DirectoryID, cur.ID)

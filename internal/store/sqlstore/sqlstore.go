@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3"
 
 	"github.com/rosterhq/roster/internal/roster"
@@ -50,15 +51,21 @@ type Store struct {
 	batch *batcher
 	// rc caches prepared statements of the read pool (SQLite only).
 	rc *stmtCache
-	// tokens caches verified directory tokens (SQLite only).
+	// tokens caches verified directory tokens.
 	tokens *tokenCache
 	// anchors start pages by startIndex where the previous page ended (SQLite only).
 	anchors *pageAnchors
 	// flushStmts are the statements that write a transaction's changes, prepared once on the
 	// SQLite writer (events.go).
 	flushStmts map[string]*sql.Stmt
-	// projectKeys caches verified project keys (SQLite only), under tokens' generation.
+	// projectKeys caches verified project keys, under tokens' generation.
 	projectKeys *projectKeyCache
+	// pgConfig is the PostgreSQL connection configuration, for the listener's connection.
+	pgConfig *pgx.ConnConfig
+	// listener clears tokens on the credential changes of every replica (PostgreSQL only).
+	listener *listener
+	// seq numbers the events PostgreSQL transactions leave in the inbox (sequencer.go).
+	seq *sequencer
 	reader
 }
 
@@ -110,6 +117,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		}
 		s.projectKeys = &projectKeyCache{m: map[string]projectKeyEntry{}}
 		s.batch = newBatcher(s)
+	} else {
+		s.seq = newSequencer(s, opts.Logger)
+		s.tokens = newTokenCache()
+		s.tokens.off = true // until the listener listens
+		s.projectKeys = &projectKeyCache{m: map[string]projectKeyEntry{}}
+		s.listener = startListener(s.pgConfig, s.tokens, opts.Logger)
 	}
 	return s, nil
 }
@@ -166,6 +179,14 @@ func (s *Store) Close() error {
 		s.batch.stop()
 		s.batch = nil
 	}
+	if s.seq != nil {
+		s.seq.stop()
+		s.seq = nil
+	}
+	if s.listener != nil {
+		s.listener.close()
+		s.listener = nil
+	}
 	if s.rc != nil {
 		s.rc.close()
 	}
@@ -203,7 +224,11 @@ func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) er
 		wrote = len(t.events) > 0 && !t.noEvents
 		return t.flushEvents(ctx)
 	})
-	if err == nil && wrote && s.opts.OnEvents != nil {
+	switch {
+	case err != nil || !wrote:
+	case s.seq != nil:
+		s.seq.notify() // it wakes the dispatcher once the events have their numbers
+	case s.opts.OnEvents != nil:
 		s.opts.OnEvents()
 	}
 	return err
@@ -212,6 +237,9 @@ func (s *Store) Tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) er
 func (s *Store) tx(ctx context.Context, actor roster.Actor, fn func(store.Tx) error) (err error) {
 	if s.batch != nil {
 		return s.batch.submit(ctx, actor, fn)
+	}
+	if s.d.name() == "postgres" {
+		return s.pipelineTx(ctx, actor, fn)
 	}
 	sqltx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {

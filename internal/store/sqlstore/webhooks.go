@@ -254,6 +254,10 @@ func (s *Store) ClaimWebhooks(ctx context.Context, owner string, now time.Time, 
 	if s.d.name() == "postgres" {
 		lock = ` FOR UPDATE SKIP LOCKED`
 	}
+	// Committed events get their numbers first (PostgreSQL), so that they are due.
+	if err := s.syncEvents(ctx); err != nil {
+		return nil, err
+	}
 	const due = `w.enabled AND w.lease_until < $1 AND w.next_attempt_at <= $1
 		AND (EXISTS (SELECT 1 FROM events e WHERE e.org_id = w.org_id AND e.seq > w.cursor_seq)
 			OR EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'pending'))`

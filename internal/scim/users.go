@@ -31,11 +31,21 @@ func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	// The common case, a new person, is checked for on a reader first: then the write
-	// transaction (on SQLite, the one writer every request waits for) only inserts. Should
-	// another request create the same userName or email in between, the unique indexes refuse
-	// the insert and the create runs again with its checks inside the transaction.
-	if h.isNewPerson(ctx, dir, u) {
-		err = h.Store.Tx(ctx, p.Actor(), func(tx store.Tx) error { return createUser(ctx, tx, dir, u, true) })
+	// transaction (on SQLite, the one writer every request waits for) only inserts. Where
+	// writes are pipelined (PostgreSQL), the check goes with the inserts instead, in their one
+	// round trip. Should another request create the same userName or email in between, the
+	// unique indexes refuse the insert and the create runs again with its checks inside the
+	// transaction.
+	checkWithWrites := h.Store.WritesPipelined()
+	if checkWithWrites || h.isNewPerson(ctx, dir, u) {
+		err = h.Store.Tx(ctx, p.Actor(), func(tx store.Tx) error {
+			if checkWithWrites {
+				if err := tx.RequireNewSCIMPerson(ctx, dir.OrgID, dir.ID, u.UserName, u.ExternalID, memberEmail(u)); err != nil {
+					return err
+				}
+			}
+			return createUser(ctx, tx, dir, u, true)
+		})
 		if roster.KindOf(err) != roster.Conflict {
 			if err != nil {
 				return err

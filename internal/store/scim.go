@@ -39,6 +39,10 @@ type SCIMReader interface {
 // ifVersion, where taken, is the compare-and-swap of If-Match: 0 means unconditional, and a
 // mismatch answers ErrStale without writing.
 type SCIMWriter interface {
+	// RequireNewSCIMPerson fails the transaction with ErrConflict unless IsNewSCIMPerson
+	// holds. Where writes are pipelined (Store.WritesPipelined), the check travels with the
+	// transaction's writes and its conflict is returned by Tx, not by this call.
+	RequireNewSCIMPerson(ctx context.Context, orgID, dirID, userName, externalID, email string) error
 	CreateSCIMUser(ctx context.Context, u *roster.SCIMUser) error
 	// UpdateSCIMUser writes next over cur, the version the caller read in this transaction:
 	// compare-and-swap on cur.Version, so a concurrent write in between answers ErrStale.

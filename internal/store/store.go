@@ -89,6 +89,10 @@ type Store interface {
 	// each directory.
 	AppendSCIMRequests(ctx context.Context, entries []roster.SCIMRequest) error
 	Outbox
+	// WritesPipelined reports that a transaction's writes go to the database together
+	// (PostgreSQL), so that a check queued with them (RequireNewSCIMPerson) costs no round
+	// trip of its own; otherwise a check is cheaper on a reader before the transaction.
+	WritesPipelined() bool
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -117,16 +117,46 @@ func (r reader) FindSCIMUser(ctx context.Context, orgID, dirID, userName, extern
 	return u, nil
 }
 
+// newPersonTaken is true when a create of this person would link or bring back someone:
+// $1 org, $2 directory, $3 userName key, $4 externalId, $5 normalized email.
+const newPersonTaken = `EXISTS (SELECT 1 FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND user_name_key = $3)
+		OR EXISTS (SELECT 1 FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND external_id = $4 AND NOT active)
+		OR EXISTS (SELECT 1 FROM users WHERE org_id = $1 AND email = $5 AND deleted_at IS NULL)`
+
 func (r reader) IsNewSCIMPerson(ctx context.Context, orgID, dirID, userName, externalID, email string) (bool, error) {
 	var taken bool
-	err := r.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND user_name_key = $3)
-		OR EXISTS (SELECT 1 FROM scim_users WHERE org_id = $1 AND directory_id = $2 AND external_id = $4 AND NOT active)
-		OR EXISTS (SELECT 1 FROM users WHERE org_id = $1 AND email = $5 AND deleted_at IS NULL)`,
+	err := r.q.QueryRowContext(ctx, `SELECT `+newPersonTaken,
 		orgID, dirID, userNameKey(userName), externalID, roster.NormalizeEmail(email)).Scan(&taken)
 	if err != nil {
 		return false, r.d.translate(err)
 	}
 	return !taken, nil
+}
+
+// errPersonTaken is RequireNewSCIMPerson's refusal.
+var errPersonTaken = roster.E(roster.Conflict, "a user with this userName or externalId, or a member with this email, already exists")
+
+// RequireNewSCIMPerson is, on PostgreSQL, a queued statement that raises a unique violation
+// when the person is taken (roster_refuse, migration 0013); elsewhere the read of
+// IsNewSCIMPerson in the transaction.
+func (t *txn) RequireNewSCIMPerson(ctx context.Context, orgID, dirID, userName, externalID, email string) error {
+	if _, ok := t.q.(*pipeline); ok {
+		return t.execQueued(ctx, func(err error) error {
+			if roster.KindOf(err) == roster.Conflict {
+				return errPersonTaken
+			}
+			return err
+		}, `SELECT roster_refuse(`+newPersonTaken+`, 'person taken')`,
+			orgID, dirID, userNameKey(userName), externalID, roster.NormalizeEmail(email))
+	}
+	isNew, err := t.IsNewSCIMPerson(ctx, orgID, dirID, userName, externalID, email)
+	if err != nil {
+		return err
+	}
+	if !isNew {
+		return errPersonTaken
+	}
+	return nil
 }
 
 // listQuery compiles the shared part of a list: the scope, the condition and the cursor.

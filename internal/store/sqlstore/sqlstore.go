@@ -164,6 +164,10 @@ func (s *Store) WriteDB() *sql.DB { return s.w }
 // Dialect names the backend: "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.d.name() }
 
+// WritesPipelined is true on PostgreSQL, whose transactions send their writes in one round
+// trip (pipeline.go).
+func (s *Store) WritesPipelined() bool { return s.d.name() == "postgres" }
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.r.PingContext(ctx); err != nil {

@@ -64,7 +64,7 @@ var cases = []struct {
 	{"a token verified just before it is revoked, disabled or deleted is refused right after", tokenRevokedAfterUse},
 
 	// SCIM provisioning.
-	{"IsNewSCIMPerson sees a taken userName, a deactivated externalId and a live email, in its tenant only", newSCIMPerson},
+	{"IsNewSCIMPerson and RequireNewSCIMPerson see a taken userName, a deactivated externalId and a live email, in its tenant only", newSCIMPerson},
 
 	// Tenant isolation.
 	{"org B never sees org A's keys", isolationKeys},
@@ -1449,6 +1449,24 @@ func newSCIMPerson(t *testing.T, s store.Store) {
 		got, err := s.IsNewSCIMPerson(ctx, c.dir.OrgID, c.dir.ID, c.userName, c.externalID, c.email)
 		if err != nil || got != c.want {
 			t.Errorf("IsNewSCIMPerson for %s = %v, %v; want %v", c.name, got, err, c.want)
+		}
+		// RequireNewSCIMPerson fails the transaction on the same cases, with a conflict,
+		// and lets the transaction's other writes commit otherwise.
+		key := newKey(c.dir.OrgID)
+		err = s.Tx(ctx, testActor, func(tx store.Tx) error {
+			if err := tx.RequireNewSCIMPerson(ctx, c.dir.OrgID, c.dir.ID, c.userName, c.externalID, c.email); err != nil {
+				return err
+			}
+			return tx.CreateOrgKey(ctx, key)
+		})
+		_, keyErr := s.GetOrgKey(ctx, c.dir.OrgID, key.ID)
+		switch {
+		case c.want && (err != nil || keyErr != nil):
+			t.Errorf("RequireNewSCIMPerson for %s: Tx = %v, the key written beside it: %v; want both fine", c.name, err, keyErr)
+		case !c.want && !errors.Is(err, store.ErrConflict):
+			t.Errorf("RequireNewSCIMPerson for %s: Tx = %v; want a conflict", c.name, err)
+		case !c.want && keyErr == nil:
+			t.Errorf("RequireNewSCIMPerson for %s refused, but the key written beside it committed", c.name)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/rosterhq/roster/internal/roster"
 )
@@ -9,39 +11,57 @@ import (
 // requestLogKeep is how many requests the log keeps per directory.
 const requestLogKeep = 1000
 
+// requestLogChunk bounds the rows of one insert (11 parameters each), under both databases'
+// parameter limits.
+const requestLogChunk = 100
+
 // AppendSCIMRequests writes a batch of request-log entries and trims each directory it
 // touched to its newest requestLogKeep entries. It is called by a coalescer, not per request,
-// and records no audit entry: it is a log of requests, not a change.
+// and records no audit entry: it is a log of requests, not a change. One multi-row insert per
+// chunk and one trim per directory, in one transaction: on SQLite it joins the writer's group
+// commit, on PostgreSQL it is one round trip. Entries of a directory deleted meanwhile are
+// dropped.
 func (s *Store) AppendSCIMRequests(ctx context.Context, entries []roster.SCIMRequest) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return s.d.translate(err)
-	}
-	defer tx.Rollback()
-	dirs := map[string]bool{}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO scim_request_log (id, org_id, directory_id, at, method, path, status, scim_type, detail, latency_us, request_id)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 WHERE EXISTS (SELECT 1 FROM scim_directories WHERE id = $3)`)
-	if err != nil {
-		return s.d.translate(err)
-	}
-	defer ins.Close()
-	for _, e := range entries {
-		if _, err := ins.ExecContext(ctx, roster.NewID(), e.OrgID, e.DirectoryID, micros(e.At), e.Method, e.Path, e.Status, e.ScimType, e.Detail,
-			e.Latency.Microseconds(), e.RequestID); err != nil {
-			return s.d.translate(err)
+	return s.raw(ctx, func(t *txn) error {
+		dirs := map[string]bool{}
+		var order []string
+		for start := 0; start < len(entries); start += requestLogChunk {
+			chunk := entries[start:min(start+requestLogChunk, len(entries))]
+			var q strings.Builder
+			args := make([]any, 0, 11*len(chunk))
+			q.WriteString(`WITH v (id, org_id, directory_id, at, method, path, status, scim_type, detail, latency_us, request_id) AS (VALUES `)
+			for k, e := range chunk {
+				if k > 0 {
+					q.WriteString(", ")
+				}
+				n := len(args)
+				fmt.Fprintf(&q, "($%d, $%d, $%d, CAST($%d AS BIGINT), $%d, $%d, CAST($%d AS INTEGER), $%d, $%d, CAST($%d AS BIGINT), $%d)",
+					n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+				args = append(args, roster.NewID(), e.OrgID, e.DirectoryID, micros(e.At), e.Method, e.Path, e.Status, e.ScimType, e.Detail,
+					e.Latency.Microseconds(), e.RequestID)
+				if !dirs[e.DirectoryID] {
+					dirs[e.DirectoryID] = true
+					order = append(order, e.DirectoryID)
+				}
+			}
+			q.WriteString(`) INSERT INTO scim_request_log (id, org_id, directory_id, at, method, path, status, scim_type, detail, latency_us, request_id)
+				SELECT id, org_id, directory_id, at, method, path, status, scim_type, detail, latency_us, request_id FROM v
+				WHERE EXISTS (SELECT 1 FROM scim_directories d WHERE d.id = v.directory_id)`)
+			if err := t.execQueued(ctx, nil, q.String(), args...); err != nil {
+				return err
+			}
 		}
-		dirs[e.DirectoryID] = true
-	}
-	for dir := range dirs {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM scim_request_log WHERE directory_id = $1 AND id < (
-			SELECT id FROM scim_request_log WHERE directory_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, dir, requestLogKeep-1); err != nil {
-			return s.d.translate(err)
+		for _, dir := range order {
+			if err := t.execQueued(ctx, nil, `DELETE FROM scim_request_log WHERE directory_id = $1 AND id < (
+				SELECT id FROM scim_request_log WHERE directory_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, dir, requestLogKeep-1); err != nil {
+				return err
+			}
 		}
-	}
-	return s.d.translate(tx.Commit())
+		return nil
+	})
 }
 
 // ListSCIMRequests returns a directory's newest logged requests first.

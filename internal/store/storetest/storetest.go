@@ -90,6 +90,7 @@ var cases = []struct {
 	{"ExpiringCredentials lists only a directory's newest token after a rotation with grace", expiringAfterRotation},
 
 	// Concurrent writers.
+	{"the SCIM request log keeps each directory's newest entries, newest first, in its tenant only", requestLog},
 	{"two hundred organizations created by eight writers at once all commit", concurrentWrites},
 }
 
@@ -1468,5 +1469,61 @@ func newSCIMPerson(t *testing.T, s store.Store) {
 		case !c.want && keyErr == nil:
 			t.Errorf("RequireNewSCIMPerson for %s refused, but the key written beside it committed", c.name)
 		}
+	}
+}
+
+func requestLog(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a, b := createOrg(t, s, "Acme"), createOrg(t, s, "Beta")
+	da, _ := createDir(t, s, roster.Directory{OrgID: a.ID, Name: "Okta", Enabled: true}, nil)
+	db, _ := createDir(t, s, roster.Directory{OrgID: b.ID, Name: "Okta", Enabled: true}, nil)
+	gone, _ := createDir(t, s, roster.Directory{OrgID: a.ID, Name: "Gone", Enabled: true}, nil)
+	tx(t, s, func(tx store.Tx) error { return tx.DeleteDirectory(ctx, a.ID, gone.ID) })
+	start := now().Add(-time.Hour).Truncate(time.Microsecond)
+	entry := func(d roster.Directory, i int) roster.SCIMRequest {
+		return roster.SCIMRequest{OrgID: d.OrgID, DirectoryID: d.ID, At: start.Add(time.Duration(i) * time.Millisecond), Method: "POST",
+			Path: fmt.Sprintf("/scim/v2/Users?n=%d", i), Status: 409, ScimType: "uniqueness", Detail: "taken",
+			Latency: time.Duration(i) * time.Microsecond, RequestID: fmt.Sprintf("req-%d", i)}
+	}
+	// More than a directory keeps, in two batches, with another tenant's entries and those
+	// of a deleted directory mixed in.
+	const total = 1100
+	var batch []roster.SCIMRequest
+	for i := range total {
+		batch = append(batch, entry(da, i))
+		if i%10 == 0 {
+			batch = append(batch, entry(db, i), entry(gone, i))
+		}
+		if i == total/2 {
+			if err := s.AppendSCIMRequests(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			batch = nil
+		}
+	}
+	if err := s.AppendSCIMRequests(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListSCIMRequests(ctx, a.ID, da.ID, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1000 {
+		t.Fatalf("the log kept %d entries of %d; want the newest 1000", len(got), total)
+	}
+	if want := entry(da, total-1); !cmp.Equal(got[0], want) {
+		t.Errorf("the newest entry is %+v; want %+v", got[0], want)
+	}
+	if got[999].RequestID != fmt.Sprintf("req-%d", total-1000) {
+		t.Errorf("the oldest kept entry is %s; want req-%d", got[999].RequestID, total-1000)
+	}
+	if other, err := s.ListSCIMRequests(ctx, a.ID, db.ID, 5000); err != nil || len(other) != 0 {
+		t.Errorf("org A reading org B's directory log got %d entries, %v; want none", len(other), err)
+	}
+	if own, err := s.ListSCIMRequests(ctx, b.ID, db.ID, 5000); err != nil || len(own) != total/10 {
+		t.Errorf("org B's own log has %d entries, %v; want %d", len(own), err, total/10)
+	}
+	if g, err := s.ListSCIMRequests(ctx, a.ID, gone.ID, 5000); err != nil || len(g) != 0 {
+		t.Errorf("a deleted directory's log has %d entries, %v; want none", len(g), err)
 	}
 }

@@ -11,6 +11,10 @@ import (
 type SSOReader interface {
 	GetSAMLConnection(ctx context.Context, orgID, id string) (*roster.SAMLConnection, error)
 	ListSAMLConnections(ctx context.Context, orgID string) ([]roster.SAMLConnection, error)
+	// LookupSAMLConnection finds a connection by id alone, across organizations: the
+	// IdP-initiated route /saml/callback/{connectionId} names nothing else. The connection
+	// names its organization.
+	LookupSAMLConnection(ctx context.Context, id string) (*roster.SAMLConnection, error)
 	GetOIDCConnection(ctx context.Context, orgID, id string) (*roster.OIDCConnection, error)
 	ListOIDCConnections(ctx context.Context, orgID string) ([]roster.OIDCConnection, error)
 	// ListSSODomains lists the organization's claimed domains, verified or not.

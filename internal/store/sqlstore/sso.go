@@ -40,6 +40,14 @@ func (r reader) GetSAMLConnection(ctx context.Context, orgID, id string) (*roste
 	return c, nil
 }
 
+func (r reader) LookupSAMLConnection(ctx context.Context, id string) (*roster.SAMLConnection, error) {
+	c, err := scanSAML(r.q.QueryRowContext(ctx, `SELECT `+samlCols+` FROM saml_connections WHERE id = $1`, id))
+	if err != nil {
+		return nil, r.notFound(err, "SAML connection")
+	}
+	return c, nil
+}
+
 func (r reader) ListSAMLConnections(ctx context.Context, orgID string) ([]roster.SAMLConnection, error) {
 	return listRows(ctx, r, scanSAML, `SELECT `+samlCols+` FROM saml_connections WHERE org_id = $1 ORDER BY id`, orgID)
 }

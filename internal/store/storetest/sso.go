@@ -45,6 +45,9 @@ func ssoConnections(t *testing.T, s store.Store) {
 	if diff := cmp.Diff(c, got); diff != "" {
 		t.Errorf("SAML connection read back differs:\n%s", diff)
 	}
+	if byID, err := s.LookupSAMLConnection(ctx, c.ID); err != nil || byID.OrgID != org.ID {
+		t.Errorf("LookupSAMLConnection = %+v, %v; want the connection of %s", byID, err, org.ID)
+	}
 	c.Certificates = append(c.Certificates, "second")
 	c.IdPInitiated = true
 	tx(t, s, func(tx store.Tx) error { return tx.UpdateSAMLConnection(ctx, c) })

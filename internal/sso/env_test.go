@@ -65,7 +65,7 @@ type env struct {
 	svc      *auth.Service
 }
 
-func newEnv(t *testing.T, st store.Store) *env {
+func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
 	ctx := t.Context()
 	e := &env{st: st, dns: &dns{txt: map[string][]string{}}, svc: auth.NewService(st, auth.Config{}), adminKey: "admin-" + auth.NewSecret("")}
@@ -102,7 +102,7 @@ func newEnv(t *testing.T, st store.Store) *env {
 	return e
 }
 
-func (e *env) addMember(t *testing.T, email string) string {
+func (e *env) addMember(t testing.TB, email string) string {
 	t.Helper()
 	m := &roster.Member{OrgID: e.orgID, Email: email, Role: roster.RoleMember}
 	if err := e.st.Tx(t.Context(), roster.SystemActor("test"), func(tx store.Tx) error { return tx.CreateMember(t.Context(), m) }); err != nil {
@@ -112,7 +112,7 @@ func (e *env) addMember(t *testing.T, email string) string {
 }
 
 // api calls the management API with the org key and decodes a JSON answer into out.
-func (e *env) api(t *testing.T, method, path, body string, out any) int {
+func (e *env) api(t testing.TB, method, path, body string, out any) int {
 	t.Helper()
 	req, _ := http.NewRequest(method, e.base+path, strings.NewReader(body))
 	req.SetBasicAuth(e.pk, e.sk)
@@ -135,19 +135,19 @@ func (e *env) api(t *testing.T, method, path, body string, out any) int {
 
 // browser is an HTTP client with cookies that does not follow redirects, so a test sees
 // every hop.
-func browser(t *testing.T) *http.Client {
+func browser(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // followingBrowser follows redirects like a browser.
-func followingBrowser(t *testing.T) *http.Client {
+func followingBrowser(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar}
 }
 
 // whoami asks GET /session with the browser's cookies.
-func (e *env) whoami(t *testing.T, c *http.Client) (int, map[string]string) {
+func (e *env) whoami(t testing.TB, c *http.Client) (int, map[string]string) {
 	t.Helper()
 	resp, err := c.Get(e.base + "/session")
 	if err != nil {
@@ -160,7 +160,7 @@ func (e *env) whoami(t *testing.T, c *http.Client) (int, map[string]string) {
 }
 
 // refusals reads the organization's sso.login_refused audit records' reasons.
-func (e *env) refusals(t *testing.T) []string {
+func (e *env) refusals(t testing.TB) []string {
 	t.Helper()
 	recs, _, err := e.st.ListAudit(t.Context(), e.orgID, store.AuditFilter{Action: "sso.login_refused", Page: store.Page{Limit: 100}})
 	if err != nil {
@@ -177,7 +177,7 @@ func (e *env) refusals(t *testing.T) []string {
 
 // samlConnection creates a SAML connection for idp from its metadata, with extra JSON
 // fields merged in (e.g. `"idpInitiated":true`).
-func (e *env) samlConnection(t *testing.T, idp *ssotest.SAMLIdP, extra string) string {
+func (e *env) samlConnection(t testing.TB, idp *ssotest.SAMLIdP, extra string) string {
 	t.Helper()
 	md, _ := json.Marshal(idp.Metadata())
 	body := `{"name":"Test IdP","metadataXml":` + string(md)
@@ -196,7 +196,7 @@ func (e *env) samlConnection(t *testing.T, idp *ssotest.SAMLIdP, extra string) s
 
 // startSAML begins an SP-initiated login in browser c and returns the AuthnRequest the IdP
 // receives and the RelayState.
-func (e *env) startSAML(t *testing.T, c *http.Client, connID string) (*ssotest.AuthnRequest, string) {
+func (e *env) startSAML(t testing.TB, c *http.Client, connID string) (*ssotest.AuthnRequest, string) {
 	t.Helper()
 	resp, err := c.Get(e.base + "/saml/authorize/" + e.orgID + "?connection=" + connID)
 	if err != nil {
@@ -215,7 +215,7 @@ func (e *env) startSAML(t *testing.T, c *http.Client, connID string) (*ssotest.A
 }
 
 // post sends a response by the HTTP-POST binding, as the browser does from the IdP's page.
-func (e *env) post(t *testing.T, c *http.Client, path, encoded, relay string) *http.Response {
+func (e *env) post(t testing.TB, c *http.Client, path, encoded, relay string) *http.Response {
 	t.Helper()
 	form := url.Values{"SAMLResponse": {encoded}}
 	if relay != "" {

@@ -28,7 +28,7 @@ func (l login) valid() ssotest.Assertion {
 }
 
 // signedAssertion builds a with its assertion signed.
-func (l login) signedAssertion(t *testing.T, a ssotest.Assertion) *etree.Document {
+func (l login) signedAssertion(t testing.TB, a ssotest.Assertion) *etree.Document {
 	doc := l.idp.Build(a)
 	l.idp.Sign(t, doc.Root().FindElement("./Assertion"))
 	return doc

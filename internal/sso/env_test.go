@@ -63,14 +63,25 @@ type env struct {
 	memberID string
 	dns      *dns
 	svc      *auth.Service
+	// httpc is the client of management calls (it trusts the test TLS certificate).
+	httpc *http.Client
 }
 
-func newEnv(t testing.TB, st store.Store) *env {
+func newEnv(t testing.TB, st store.Store) *env { return newEnvTLS(t, st, false) }
+
+// newEnvTLS is newEnv, served over HTTPS when tls is set.
+func newEnvTLS(t testing.TB, st store.Store, tls bool) *env {
 	t.Helper()
 	ctx := t.Context()
 	e := &env{st: st, dns: &dns{txt: map[string][]string{}}, svc: auth.NewService(st, auth.Config{}), adminKey: "admin-" + auth.NewSecret("")}
 	var h http.Handler
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) })
+	if tls {
+		e.srv = httptest.NewTLSServer(handler)
+	} else {
+		e.srv = httptest.NewServer(handler)
+	}
+	e.httpc = e.srv.Client()
 	t.Cleanup(e.srv.Close)
 	e.base = e.srv.URL
 	spec, err := keyring.Generate()
@@ -119,7 +130,7 @@ func (e *env) api(t testing.TB, method, path, body string, out any) int {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.httpc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +149,13 @@ func (e *env) api(t testing.TB, method, path, body string, out any) int {
 func browser(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// browser is a non-following browser that trusts this environment's TLS certificate.
+func (e *env) browser() *http.Client {
+	c := browser(nil)
+	c.Transport = e.srv.Client().Transport
+	return c
 }
 
 // followingBrowser follows redirects like a browser.

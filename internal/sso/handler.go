@@ -64,28 +64,42 @@ func (s *Service) authorize(w http.ResponseWriter, r *http.Request, protocol str
 		return err
 	}
 	returnTo := safeReturnTo(q.Get("returnTo"))
-	var to, stateID string
+	secure := r.TLS != nil || strings.HasPrefix(s.cfg.BaseURL, "https://")
+	maxAge := int(LoginStateTTL / time.Second)
 	if rt.saml != nil {
-		to, err = s.samlAuthorize(ctx, rt.saml, returnTo)
-	} else {
-		to, stateID, err = s.oidcAuthorize(ctx, rt.oidc, returnTo)
+		// The IdP's POST back is cross-site, where only a SameSite=None cookie travels, and
+		// browsers take those only when Secure: over plain HTTP the login is not bound.
+		var bindValue string
+		to, bindValue, err := s.samlAuthorize(ctx, rt.saml, returnTo, secure)
+		if err != nil {
+			return err
+		}
+		if bindValue != "" {
+			http.SetCookie(w, &http.Cookie{Name: samlStateCookie, Value: bindValue, Path: "/saml/callback", MaxAge: maxAge,
+				HttpOnly: true, SameSite: http.SameSiteNoneMode, Secure: true})
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, to, http.StatusFound)
+		return nil
 	}
+	to, stateID, err := s.oidcAuthorize(ctx, rt.oidc, returnTo)
 	if err != nil {
 		return err
 	}
-	if stateID != "" {
-		// The callback must come back to the browser that started the login (login CSRF):
-		// the provider's redirect is a top-level GET, which carries a SameSite=Lax cookie.
-		http.SetCookie(w, &http.Cookie{Name: oidcStateCookie, Value: stateID, Path: "/oidc/callback", MaxAge: int(LoginStateTTL / time.Second),
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil || strings.HasPrefix(s.cfg.BaseURL, "https://")})
-	}
+	// The callback must come back to the browser that started the login (login CSRF): the
+	// provider's redirect is a top-level GET, which carries a SameSite=Lax cookie.
+	http.SetCookie(w, &http.Cookie{Name: oidcStateCookie, Value: stateID, Path: "/oidc/callback", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, to, http.StatusFound)
 	return nil
 }
 
-// oidcStateCookie ties an OIDC login to the browser that started it.
-const oidcStateCookie = "roster_oidc_state"
+// oidcStateCookie and samlStateCookie tie a login to the browser that started it.
+const (
+	oidcStateCookie = "roster_oidc_state"
+	samlStateCookie = "roster_saml_state"
+)
 
 // samlForm reads the HTTP-POST binding's fields from a body capped at MaxCallbackBytes.
 func samlForm(w http.ResponseWriter, r *http.Request) (response, relay string, err error) {
@@ -137,6 +151,9 @@ func (s *Service) HandleSAMLCallback(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return s.refused(w, r, st.OrgID, target, "", refuse(400, "connection_gone", "the connection of this login was deleted", err))
 	}
+	if err := boundToBrowser(r, st); err != nil {
+		return s.refused(w, r, st.OrgID, target, "", err)
+	}
 	return s.finishSAML(w, r, c, s.ACSURL(), encoded, st.RequestID, st.ReturnTo)
 }
 
@@ -158,6 +175,9 @@ func (s *Service) HandleSAMLConnectionCallback(w http.ResponseWriter, r *http.Re
 			return s.refused(w, r, c.OrgID, target, "", refuse(401, "in_response_to_mismatch",
 				"the response answers a login request this connection did not make", err))
 		}
+		if err := boundToBrowser(r, st); err != nil {
+			return s.refused(w, r, c.OrgID, target, "", err)
+		}
 		return s.finishSAML(w, r, c, s.ConnectionACSURL(c.ID), encoded, st.RequestID, st.ReturnTo)
 	}
 	if !c.IdPInitiated {
@@ -165,6 +185,19 @@ func (s *Service) HandleSAMLConnectionCallback(w http.ResponseWriter, r *http.Re
 			"this connection does not accept IdP-initiated sign-in: start from Roster's sign-in page", nil))
 	}
 	return s.finishSAML(w, r, c, s.ConnectionACSURL(c.ID), encoded, "", safeReturnTo(relay))
+}
+
+// boundToBrowser checks that a login state bound to a browser (over HTTPS) comes back with
+// that browser's cookie.
+func boundToBrowser(r *http.Request, st *roster.LoginState) error {
+	if st.Nonce == "" {
+		return nil
+	}
+	c, err := r.Cookie(samlStateCookie)
+	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(st.Nonce)) != 1 {
+		return refuse(400, "state_mismatch", "this sign-in was started in another browser: start again", err)
+	}
+	return nil
 }
 
 func (s *Service) finishSAML(w http.ResponseWriter, r *http.Request, c *roster.SAMLConnection, acs, encoded, requestID, returnTo string) error {

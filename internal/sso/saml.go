@@ -387,26 +387,31 @@ func (s *Service) Metadata(ctx context.Context, orgID string) ([]byte, error) {
 
 // samlAuthorize starts an SP-initiated login: a login state, then the URL of the IdP with
 // an AuthnRequest (HTTP-Redirect binding) whose RelayState names the state.
-func (s *Service) samlAuthorize(ctx context.Context, c *roster.SAMLConnection, returnTo string) (string, error) {
+func (s *Service) samlAuthorize(ctx context.Context, c *roster.SAMLConnection, returnTo string, bind bool) (string, string, error) {
 	now := s.now()
 	sp, err := s.serviceProvider(c, s.ACSURL(), now)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	doc, err := sp.BuildAuthRequestDocumentNoSig()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	reqID := doc.Root().SelectAttrValue("ID", "")
 	if reqID == "" {
-		return "", fmt.Errorf("AuthnRequest without an ID")
+		return "", "", fmt.Errorf("AuthnRequest without an ID")
 	}
 	st := &roster.LoginState{ID: randomID("rs_"), OrgID: c.OrgID, ConnectionID: c.ID, Protocol: roster.ProtocolSAML,
 		RequestID: reqID, ReturnTo: returnTo, CreatedAt: now, ExpiresAt: now.Add(LoginStateTTL)}
-	if err := s.cfg.Store.Tx(ctx, roster.SystemActor("sso"), func(tx store.Tx) error { return tx.CreateLoginState(ctx, st) }); err != nil {
-		return "", err
+	if bind {
+		// The browser gets this value in a cookie; the callback must bring it back.
+		st.Nonce = randomID("b_")
 	}
-	return sp.BuildAuthURLRedirect(st.ID, doc)
+	if err := s.cfg.Store.Tx(ctx, roster.SystemActor("sso"), func(tx store.Tx) error { return tx.CreateLoginState(ctx, st) }); err != nil {
+		return "", "", err
+	}
+	u, err := sp.BuildAuthURLRedirect(st.ID, doc)
+	return u, st.Nonce, err
 }
 
 // refusal is a sign-in refused for a reason that goes to the audit log.

@@ -452,3 +452,84 @@ type loginResult struct {
 	code int
 	who  map[string]string
 }
+
+func TestSAMLAttributeMappingAndDisabledConnections(t *testing.T) {
+	e := newEnv(t, backends[0].open(t))
+	idp := ssotest.NewSAMLIdP(t)
+	entra := e.samlConnection(t, idp, `"attributeMapping":{"preset":"entra"},"jit":true`)
+
+	t.Run("the entra preset reads the claim URIs Entra ID sends", func(t *testing.T) {
+		br := browser(t)
+		ar, relay := e.startSAML(t, br, entra)
+		l := login{e, idp, ar, relay}
+		a := l.valid()
+		// NameID is an opaque id, as with Entra's persistent format; the email is a claim.
+		a.Email = "opaque-id-123"
+		a.Attributes = map[string]string{
+			"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress": "Grace@Acme.test",
+			"http://schemas.microsoft.com/identity/claims/displayname":           "Grace Hopper",
+		}
+		if resp := e.post(t, br, "/saml/callback", ssotest.Encode(t, l.signedAssertion(t, a)), relay); resp.StatusCode != 303 {
+			t.Fatalf("callback answered %d", resp.StatusCode)
+		}
+		m, err := e.st.GetMemberByEmail(t.Context(), e.orgID, "grace@acme.test")
+		if err != nil || m.Name != "Grace Hopper" {
+			t.Errorf("member %+v, %v; want grace@acme.test named Grace Hopper", m, err)
+		}
+	})
+	t.Run("a disabled connection cannot start a login and refuses its responses", func(t *testing.T) {
+		br := browser(t)
+		ar, relay := e.startSAML(t, br, entra)
+		if code := e.api(t, "PATCH", "/saml/connections/"+entra, `{"enabled":false}`, nil); code != 200 {
+			t.Fatalf("disable: %d", code)
+		}
+		l := login{e, idp, ar, relay}
+		if resp := e.post(t, br, "/saml/callback", ssotest.Encode(t, l.signedAssertion(t, l.valid())), relay); resp.StatusCode != 403 {
+			t.Errorf("a response to a disabled connection answered %d; want 403", resp.StatusCode)
+		}
+		if r := e.refusals(t); len(r) == 0 || r[0] != "connection_disabled" {
+			t.Errorf("refusals %v", r)
+		}
+		resp, err := br.Get(e.base + "/saml/authorize/" + e.orgID + "?connection=" + entra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("authorize through a disabled connection answered %d; want 404", resp.StatusCode)
+		}
+	})
+}
+
+func TestSAMLLoginIsBoundToTheBrowserOverHTTPS(t *testing.T) {
+	e := newEnvTLS(t, backends[0].open(t), true)
+	idp := ssotest.NewSAMLIdP(t)
+	conn := e.samlConnection(t, idp, "")
+
+	t.Run("the browser that started the login carries the SameSite=None cookie back and is signed in", func(t *testing.T) {
+		br := e.browser()
+		ar, relay := e.startSAML(t, br, conn)
+		l := login{e, idp, ar, relay}
+		if resp := e.post(t, br, "/saml/callback", ssotest.Encode(t, l.signedAssertion(t, l.valid())), relay); resp.StatusCode != 303 {
+			t.Fatalf("callback answered %d; want 303", resp.StatusCode)
+		}
+		if code, _ := e.whoami(t, br); code != 200 {
+			t.Errorf("GET /session = %d", code)
+		}
+	})
+	t.Run("the same IdP answer posted from another browser is refused (login CSRF)", func(t *testing.T) {
+		attacker := e.browser()
+		ar, relay := e.startSAML(t, attacker, conn)
+		l := login{e, idp, ar, relay}
+		victim := e.browser()
+		if resp := e.post(t, victim, "/saml/callback", ssotest.Encode(t, l.signedAssertion(t, l.valid())), relay); resp.StatusCode != 400 {
+			t.Errorf("callback in the victim's browser answered %d; want 400", resp.StatusCode)
+		}
+		if code, _ := e.whoami(t, victim); code != 401 {
+			t.Errorf("the victim's browser got a session")
+		}
+		if r := e.refusals(t); len(r) == 0 || r[0] != "state_mismatch" {
+			t.Errorf("refusals %v; want state_mismatch", r)
+		}
+	})
+}

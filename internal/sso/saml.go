@@ -223,7 +223,7 @@ func checkMapping(m roster.AttributeMapping) error {
 func checkURL(field, raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(raw) > 2048 {
-		return "", roster.E(roster.Invalid, "%s must be an absolute https URL", field)
+		return "", roster.E(roster.Invalid, "%s must be an absolute https (or http) URL", field)
 	}
 	return u.String(), nil
 }

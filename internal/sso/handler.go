@@ -19,7 +19,7 @@ import (
 // not the person's fault (the database is down); a refused sign-in is answered here with an
 // HTML page and recorded in the audit log.
 
-// Metadata is GET /saml/metadata/{orgId}: the SP metadata to register at the IdP.
+// HandleMetadata is GET /saml/metadata/{orgId}: the SP metadata to register at the IdP.
 func (s *Service) HandleMetadata(w http.ResponseWriter, r *http.Request) error {
 	b, err := s.Metadata(r.Context(), r.PathValue("orgId"))
 	if err != nil {
@@ -69,7 +69,6 @@ func (s *Service) authorize(w http.ResponseWriter, r *http.Request, protocol str
 	if rt.saml != nil {
 		// The IdP's POST back is cross-site, where only a SameSite=None cookie travels, and
 		// browsers take those only when Secure: over plain HTTP the login is not bound.
-		var bindValue string
 		to, bindValue, err := s.samlAuthorize(ctx, rt.saml, returnTo, secure)
 		if err != nil {
 			return err
@@ -142,7 +141,7 @@ func (s *Service) HandleSAMLCallback(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return s.refused(w, r, "", roster.Target{}, "", err)
 	}
-	st, err := s.consumeState(r, relay, inResponseTo(encoded), roster.ProtocolSAML)
+	st, err := s.findState(r, relay, inResponseTo(encoded), roster.ProtocolSAML)
 	if err != nil {
 		return s.refused(w, r, "", roster.Target{}, "", err)
 	}
@@ -154,7 +153,7 @@ func (s *Service) HandleSAMLCallback(w http.ResponseWriter, r *http.Request) err
 	if err := boundToBrowser(r, st); err != nil {
 		return s.refused(w, r, st.OrgID, target, "", err)
 	}
-	return s.finishSAML(w, r, c, s.ACSURL(), encoded, st.RequestID, st.ReturnTo)
+	return s.finishSAML(w, r, c, s.ACSURL(), encoded, st, st.ReturnTo)
 }
 
 // HandleSAMLConnectionCallback is POST /saml/callback/{connectionId}: IdP-initiated logins
@@ -170,7 +169,7 @@ func (s *Service) HandleSAMLConnectionCallback(w http.ResponseWriter, r *http.Re
 	}
 	target := roster.Target{Type: "saml_connection", ID: c.ID}
 	if irt := inResponseTo(encoded); irt != "" {
-		st, err := s.consumeState(r, "", irt, roster.ProtocolSAML)
+		st, err := s.findState(r, "", irt, roster.ProtocolSAML)
 		if err != nil || st.ConnectionID != c.ID {
 			return s.refused(w, r, c.OrgID, target, "", refuse(401, "in_response_to_mismatch",
 				"the response answers a login request this connection did not make", err))
@@ -178,13 +177,13 @@ func (s *Service) HandleSAMLConnectionCallback(w http.ResponseWriter, r *http.Re
 		if err := boundToBrowser(r, st); err != nil {
 			return s.refused(w, r, c.OrgID, target, "", err)
 		}
-		return s.finishSAML(w, r, c, s.ConnectionACSURL(c.ID), encoded, st.RequestID, st.ReturnTo)
+		return s.finishSAML(w, r, c, s.ConnectionACSURL(c.ID), encoded, st, st.ReturnTo)
 	}
 	if !c.IdPInitiated {
 		return s.refused(w, r, c.OrgID, target, "", refuse(403, "unsolicited_not_allowed",
 			"this connection does not accept IdP-initiated sign-in: start from Roster's sign-in page", nil))
 	}
-	return s.finishSAML(w, r, c, s.ConnectionACSURL(c.ID), encoded, "", safeReturnTo(relay))
+	return s.finishSAML(w, r, c, s.ConnectionACSURL(c.ID), encoded, nil, safeReturnTo(relay))
 }
 
 // boundToBrowser checks that a login state bound to a browser (over HTTPS) comes back with
@@ -200,12 +199,15 @@ func boundToBrowser(r *http.Request, st *roster.LoginState) error {
 	return nil
 }
 
-func (s *Service) finishSAML(w http.ResponseWriter, r *http.Request, c *roster.SAMLConnection, acs, encoded, requestID, returnTo string) error {
+// finishSAML verifies the response against c and signs the person in. st is the login state
+// of an SP-initiated login (nil for an IdP-initiated one): it is used up in the transaction
+// that records the assertion, so a response is accepted once and a state answers once.
+func (s *Service) finishSAML(w http.ResponseWriter, r *http.Request, c *roster.SAMLConnection, acs, encoded string, st *roster.LoginState, returnTo string) error {
 	target := roster.Target{Type: "saml_connection", ID: c.ID}
 	if !c.Enabled {
 		return s.refused(w, r, c.OrgID, target, "", refuse(403, "connection_disabled", "this connection is disabled", nil))
 	}
-	id, err := s.verifySAML(r.Context(), c, acs, encoded, requestID)
+	id, err := s.verifySAML(r.Context(), c, acs, encoded, st)
 	if err != nil {
 		return s.refused(w, r, c.OrgID, target, "", err)
 	}
@@ -232,6 +234,33 @@ func (s *Service) connectionDomains(r *http.Request, orgID, connID string) ([]st
 		}
 	}
 	return out, nil
+}
+
+// findState reads, without using it up, the login state named by id (RelayState), else the
+// one whose request is requestID (InResponseTo).
+func (s *Service) findState(r *http.Request, id, requestID, protocol string) (*roster.LoginState, error) {
+	ctx := r.Context()
+	now := s.now()
+	var st *roster.LoginState
+	var err error
+	switch {
+	case id != "":
+		st, err = s.cfg.Store.GetLoginState(ctx, id, now)
+	case requestID != "":
+		st, err = s.cfg.Store.FindLoginState(ctx, requestID, now)
+	default:
+		return nil, refuse(400, "unknown_login_state", "this sign-in is unknown or took too long: start again", nil)
+	}
+	if roster.KindOf(err) == roster.NotFound {
+		return nil, refuse(400, "unknown_login_state", "this sign-in is unknown, already used or took too long: start again", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st.Protocol != protocol {
+		return nil, refuse(400, "unknown_login_state", "this sign-in was started for another protocol", nil)
+	}
+	return st, nil
 }
 
 // consumeState takes the login state named by id (RelayState or OIDC state), else the one

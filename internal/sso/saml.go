@@ -436,10 +436,15 @@ type samlIdentity struct {
 	sessionIndex string
 }
 
-// verifySAML checks an encoded SAML response against connection c, received at acs. With
-// wantRequestID it must answer that AuthnRequest (SP-initiated); without, it must be
-// unsolicited (IdP-initiated, allowed by the caller).
-func (s *Service) verifySAML(ctx context.Context, c *roster.SAMLConnection, acs, encoded, wantRequestID string) (*samlIdentity, error) {
+// verifySAML checks an encoded SAML response against connection c, received at acs. With a
+// login state st it must answer st's AuthnRequest (SP-initiated), and st is used up in the
+// transaction that records the assertion; without, it must be unsolicited (IdP-initiated,
+// allowed by the caller).
+func (s *Service) verifySAML(ctx context.Context, c *roster.SAMLConnection, acs, encoded string, st *roster.LoginState) (*samlIdentity, error) {
+	wantRequestID := ""
+	if st != nil {
+		wantRequestID = st.RequestID
+	}
 	now := s.now()
 	sp, err := s.serviceProvider(c, acs, now)
 	if err != nil {
@@ -498,9 +503,19 @@ func (s *Service) verifySAML(ctx context.Context, c *roster.SAMLConnection, acs,
 	if exp.Before(now.Add(LoginStateTTL)) {
 		exp = now.Add(LoginStateTTL)
 	}
-	err = s.cfg.Store.Tx(ctx, roster.SystemActor("sso"), func(tx store.Tx) error { return tx.RecordAssertion(ctx, c.OrgID, c.ID, a.ID, exp) })
-	if roster.KindOf(err) == roster.Conflict {
+	err = s.cfg.Store.Tx(ctx, roster.SystemActor("sso"), func(tx store.Tx) error {
+		if st != nil {
+			if _, err := tx.ConsumeLoginState(ctx, st.ID, now); err != nil {
+				return err
+			}
+		}
+		return tx.RecordAssertion(ctx, c.OrgID, c.ID, a.ID, exp)
+	})
+	switch roster.KindOf(err) {
+	case roster.Conflict:
 		return nil, refuse(401, "replayed", "this assertion was already used", nil)
+	case roster.NotFound:
+		return nil, refuse(400, "unknown_login_state", "this sign-in was already used or took too long: start again", err)
 	}
 	if err != nil {
 		return nil, err

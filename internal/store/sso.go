@@ -27,6 +27,9 @@ type SSOReader interface {
 	// FindLoginState finds a login in flight by the request id its response names
 	// (InResponseTo), live at now.
 	FindLoginState(ctx context.Context, requestID string, now time.Time) (*roster.LoginState, error)
+	// GetLoginState reads the login state id (RelayState or OIDC state), live at now,
+	// without using it up (ConsumeLoginState does that).
+	GetLoginState(ctx context.Context, id string, now time.Time) (*roster.LoginState, error)
 }
 
 // SSOWriter changes SSO configuration (each change audited) and keeps the login

@@ -335,6 +335,15 @@ func (r reader) FindLoginState(ctx context.Context, requestID string, now time.T
 	return s, nil
 }
 
+func (r reader) GetLoginState(ctx context.Context, id string, now time.Time) (*roster.LoginState, error) {
+	s, err := scanLoginState(r.q.QueryRowContext(ctx, `SELECT `+loginStateCols+` FROM sso_login_states
+		WHERE id = $1 AND expires_at > $2`, id, micros(now)))
+	if err != nil {
+		return nil, r.notFound(err, "login state")
+	}
+	return s, nil
+}
+
 func (t *txn) CreateLoginState(ctx context.Context, s *roster.LoginState) error {
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = t.now

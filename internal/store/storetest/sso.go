@@ -155,6 +155,12 @@ func ssoLoginStateOnce(t *testing.T, s store.Store) {
 	if err != nil || found.ID != "state-1" {
 		t.Fatalf("FindLoginState = %+v, %v", found, err)
 	}
+	if byID, err := s.GetLoginState(ctx, "state-1", at); err != nil || byID.RequestID != "_req1" {
+		t.Errorf("GetLoginState = %+v, %v", byID, err)
+	}
+	if _, err := s.GetLoginState(ctx, "state-1", at.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetLoginState of an expired state: %v; want NotFound", err)
+	}
 	var got *roster.LoginState
 	tx(t, s, func(tx store.Tx) error {
 		var err error
@@ -167,6 +173,9 @@ func ssoLoginStateOnce(t *testing.T, s store.Store) {
 	err = s.Tx(ctx, testActor, func(tx store.Tx) error { _, err := tx.ConsumeLoginState(ctx, "state-1", at); return err })
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("second consumption: %v; want NotFound", err)
+	}
+	if _, err := s.GetLoginState(ctx, "state-1", at); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetLoginState of a used state: %v; want NotFound", err)
 	}
 	old := &roster.LoginState{ID: "state-2", OrgID: org.ID, ConnectionID: "c", Protocol: roster.ProtocolOIDC, RequestID: "state-2",
 		ExpiresAt: at.Add(time.Minute)}

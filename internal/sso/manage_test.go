@@ -173,6 +173,14 @@ func TestEnforcement(t *testing.T) {
 					t.Errorf("second verification: %v; want Conflict", err)
 				}
 			})
+			t.Run("while enforced, the last enabled connection can be neither deleted nor disabled", func(t *testing.T) {
+				for _, c := range []struct{ method, body string }{{"DELETE", ""}, {"PATCH", `{"enabled":false}`}} {
+					var body struct{ Error struct{ Code, Message string } }
+					if code := e.api(t, c.method, "/saml/connections/"+v.ID, c.body, &body); code != 409 || !strings.Contains(body.Error.Message, "enforcement") {
+						t.Errorf("%s answered %d %+v; want 409 naming enforcement", c.method, code, body)
+					}
+				}
+			})
 			t.Run("the break-glass turns enforcement off and password sign-in works again", func(t *testing.T) {
 				if err := sso.New(sso.Config{Store: e.st}).DisableEnforcement(t.Context(), roster.SystemActor("cli"), e.orgID); err != nil {
 					t.Fatal(err)

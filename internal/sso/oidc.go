@@ -77,8 +77,12 @@ func (s *Service) UpdateOIDC(ctx context.Context, actor roster.Actor, orgID, id 
 	return s.saveOIDC(ctx, actor, c, in, false)
 }
 
-// DeleteOIDC deletes an OIDC connection.
+// DeleteOIDC deletes an OIDC connection, unless it is the last enabled one of an
+// organization that enforces SSO.
 func (s *Service) DeleteOIDC(ctx context.Context, actor roster.Actor, orgID, id string) error {
+	if err := s.keepsAnEnabledConnection(ctx, orgID, id); err != nil {
+		return err
+	}
 	err := s.cfg.Store.Tx(ctx, actor, func(tx store.Tx) error { return tx.DeleteOIDCConnection(ctx, orgID, id) })
 	if err == nil {
 		s.mu.Lock()
@@ -133,6 +137,11 @@ func (s *Service) saveOIDC(ctx context.Context, actor roster.Actor, c *roster.OI
 		c.JIT = *in.JIT
 	}
 	if in.Enabled != nil {
+		if !*in.Enabled && !create {
+			if err := s.keepsAnEnabledConnection(ctx, c.OrgID, c.ID); err != nil {
+				return nil, err
+			}
+		}
 		c.Enabled = *in.Enabled
 	}
 	if in.AttributeMapping != nil {

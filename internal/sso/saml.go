@@ -99,8 +99,12 @@ func (s *Service) UpdateSAML(ctx context.Context, actor roster.Actor, orgID, id 
 	return s.saveSAML(ctx, actor, c, in, false)
 }
 
-// DeleteSAML deletes a SAML connection.
+// DeleteSAML deletes a SAML connection, unless it is the last enabled one of an
+// organization that enforces SSO.
 func (s *Service) DeleteSAML(ctx context.Context, actor roster.Actor, orgID, id string) error {
+	if err := s.keepsAnEnabledConnection(ctx, orgID, id); err != nil {
+		return err
+	}
 	return s.cfg.Store.Tx(ctx, actor, func(tx store.Tx) error { return tx.DeleteSAMLConnection(ctx, orgID, id) })
 }
 
@@ -161,6 +165,11 @@ func (s *Service) saveSAML(ctx context.Context, actor roster.Actor, c *roster.SA
 		c.JIT = *in.JIT
 	}
 	if in.Enabled != nil {
+		if !*in.Enabled && !create {
+			if err := s.keepsAnEnabledConnection(ctx, c.OrgID, c.ID); err != nil {
+				return nil, err
+			}
+		}
 		c.Enabled = *in.Enabled
 	}
 	if in.AttributeMapping != nil {

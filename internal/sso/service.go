@@ -432,3 +432,32 @@ func (s *Service) PurgeExpired(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// keepsAnEnabledConnection refuses (Conflict) a change that would leave an organization that
+// enforces SSO without an enabled connection, which would lock every member of its domains
+// out: removing or disabling connection connID.
+func (s *Service) keepsAnEnabledConnection(ctx context.Context, orgID, connID string) error {
+	st, err := s.cfg.Store.GetSSOSettings(ctx, orgID)
+	if err != nil || !st.Enforced {
+		return err
+	}
+	samls, err := s.cfg.Store.ListSAMLConnections(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	oidcs, err := s.cfg.Store.ListOIDCConnections(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	for _, c := range samls {
+		if c.Enabled && c.ID != connID {
+			return nil
+		}
+	}
+	for _, c := range oidcs {
+		if c.Enabled && c.ID != connID {
+			return nil
+		}
+	}
+	return roster.E(roster.Conflict, "this is the organization's last enabled connection and SSO is enforced: turn enforcement off first (PATCH /saml/enforce {\"enforced\":false})")
+}

@@ -175,7 +175,9 @@ func TestEnforcement(t *testing.T) {
 			})
 			t.Run("while enforced, the last enabled connection can be neither deleted nor disabled", func(t *testing.T) {
 				for _, c := range []struct{ method, body string }{{"DELETE", ""}, {"PATCH", `{"enabled":false}`}} {
-					var body struct{ Error struct{ Code, Message string } }
+					var body struct {
+						Error struct{ Code, Message string }
+					}
 					if code := e.api(t, c.method, "/saml/connections/"+v.ID, c.body, &body); code != 409 || !strings.Contains(body.Error.Message, "enforcement") {
 						t.Errorf("%s answered %d %+v; want 409 naming enforcement", c.method, code, body)
 					}

@@ -217,3 +217,26 @@ func TestEnforcement(t *testing.T) {
 func httptestRecorder() http.ResponseWriter { return httptest.NewRecorder() }
 
 func newReq() *http.Request { return httptest.NewRequest("POST", "/login", nil) }
+
+func TestManagementNeedsTheOrgKey(t *testing.T) {
+	e := newEnv(t, backends[0].open(t))
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/saml/connections"}, {"POST", "/saml/connections"}, {"PATCH", "/saml/connections/x"}, {"DELETE", "/saml/connections/x"},
+		{"PATCH", "/saml/enforce"}, {"GET", "/oidc/connections"}, {"POST", "/oidc/connections"}, {"DELETE", "/oidc/connections/x"},
+		{"POST", "/api/admin/organizations/" + e.orgID + "/sso/domains/acme.test/verify"},
+	} {
+		t.Run(c.method+" "+c.path+" without credentials answers 401 in the management error shape", func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, e.base+c.path, strings.NewReader(`{}`))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 401 || !strings.Contains(string(b), `"error"`) {
+				t.Errorf("got %d %s", resp.StatusCode, b)
+			}
+		})
+	}
+}

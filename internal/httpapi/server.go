@@ -9,7 +9,9 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
+	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
+	"github.com/rosterhq/roster/internal/sso"
 	"github.com/rosterhq/roster/internal/store"
 )
 
@@ -34,6 +36,13 @@ type Deps struct {
 	// Events manages webhook endpoints (default: one on Store without a keyring, which
 	// refuses to create secrets).
 	Events *events.Service
+	// Sessions reads and issues signed-in members' session cookies (default: one on Store
+	// with the default lifetimes and TrustedProxies).
+	Sessions *auth.Sessions
+	// SSO runs SAML and OIDC sign-in (default: one on Store and Sessions with no keyring,
+	// which cannot create OIDC connections, and an outbound client that refuses private
+	// addresses).
+	SSO *sso.Service
 }
 
 // server is the assembled handler.
@@ -61,6 +70,13 @@ func NewServer(d Deps) http.Handler {
 	d.BaseURL = strings.TrimSuffix(d.BaseURL, "/")
 	if d.Events == nil {
 		d.Events = events.NewService(d.Store, nil, nil)
+	}
+	if d.Sessions == nil {
+		d.Sessions = auth.NewSessions(d.Store, auth.SessionConfig{TrustedProxies: d.TrustedProxies, BaseURL: d.BaseURL, Logger: d.Logger})
+	}
+	if d.SSO == nil {
+		d.SSO = sso.New(sso.Config{Store: d.Store, Sessions: d.Sessions, BaseURL: d.BaseURL, Logger: d.Logger,
+			Outbound: outbound.New(outbound.Options{UserAgent: "Roster-SSO/1"})})
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
 	if d.AdminKey != "" {

@@ -40,6 +40,8 @@ type Reader interface {
 
 	SCIMReader
 	OrgReader
+	SessionReader
+	SSOReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
 	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
@@ -71,6 +73,8 @@ type Tx interface {
 	SCIMWriter
 	WebhookWriter
 	OrgWriter
+	SessionWriter
+	SSOWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.
@@ -93,6 +97,8 @@ type Store interface {
 	// (PostgreSQL), so that a check queued with them (RequireNewSCIMPerson) costs no round
 	// trip of its own; otherwise a check is cheaper on a reader before the transaction.
 	WritesPipelined() bool
+	SessionKeeper
+	SSOKeeper
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -40,6 +40,7 @@ type Reader interface {
 
 	SCIMReader
 	OrgReader
+	OAuthReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
 	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
@@ -71,6 +72,7 @@ type Tx interface {
 	SCIMWriter
 	WebhookWriter
 	OrgWriter
+	OAuthWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.
@@ -89,6 +91,7 @@ type Store interface {
 	// each directory.
 	AppendSCIMRequests(ctx context.Context, entries []roster.SCIMRequest) error
 	Outbox
+	OAuthMaintenance
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -79,6 +79,9 @@ func (t *txn) UpdateMember(ctx context.Context, before, m *roster.Member) error 
 	switch {
 	case before.Status != roster.MemberSuspended && m.Status == roster.MemberSuspended:
 		action = "member.suspended"
+		if err := t.revokeMemberOAuth(ctx, m.OrgID, m.ID); err != nil {
+			return err
+		}
 	case before.Status == roster.MemberSuspended && m.Status == roster.MemberActive:
 		action = "member.reactivated"
 	}
@@ -122,6 +125,9 @@ func (t *txn) DeleteMember(ctx context.Context, orgID, memberID string) error {
 		return err
 	}
 	if _, err := t.exec(ctx, `DELETE FROM project_memberships WHERE org_id = $1 AND user_id = $2`, orgID, memberID); err != nil {
+		return err
+	}
+	if err := t.revokeMemberOAuth(ctx, orgID, memberID); err != nil {
 		return err
 	}
 	// The email is obfuscated so that the address can be provisioned again; the row stays

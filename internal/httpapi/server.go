@@ -9,6 +9,8 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
+	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/oauth"
 	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/store"
 )
@@ -34,6 +36,12 @@ type Deps struct {
 	// Events manages webhook endpoints (default: one on Store without a keyring, which
 	// refuses to create secrets).
 	Events *events.Service
+	// Keyring encrypts secrets Roster uses again (token-signing keys of the default OAuth
+	// provider).
+	Keyring *keyring.Keyring
+	// OAuth is the OAuth 2.0 / OpenID Connect provider (default: one on Store and Keyring,
+	// issuing for BaseURL).
+	OAuth *oauth.Provider
 }
 
 // server is the assembled handler.
@@ -61,6 +69,10 @@ func NewServer(d Deps) http.Handler {
 	d.BaseURL = strings.TrimSuffix(d.BaseURL, "/")
 	if d.Events == nil {
 		d.Events = events.NewService(d.Store, nil, nil)
+	}
+	if d.OAuth == nil {
+		d.OAuth = oauth.New(oauth.Config{Store: d.Store, Keyring: d.Keyring, Issuer: d.BaseURL, Logger: d.Logger,
+			Limiter: d.Limiter, ClientIP: d.TrustedProxies.ClientIP})
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
 	if d.AdminKey != "" {

@@ -74,9 +74,11 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		Lease:   c.WebhookLease,
 	}
 	st.SetOnEvents(dispatcher.Wake)
+	sessions := auth.NewSessions(st, auth.SessionConfig{Idle: c.SessionIdle, MaxAge: c.SessionMaxAge,
+		TrustedProxies: trusted, BaseURL: c.BaseURL, Logger: log})
 	limiter := auth.NewFailureLimiter(c.AuthFailuresPerMinute)
 	provider := oauth.New(oauth.Config{Store: st, Keyring: kr, Issuer: c.BaseURL, Logger: log, Limiter: limiter,
-		ClientIP: trusted.ClientIP})
+		ClientIP: trusted.ClientIP, Sessions: sessions})
 	// Signing keys exist before the first request, so that the JWKS is never empty.
 	if err := provider.Keys.Ensure(ctx); err != nil {
 		return fmt.Errorf("OAuth signing keys: %w", err)
@@ -95,6 +97,7 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		Events:         evsvc,
 		Keyring:        kr,
 		OAuth:          provider,
+		Sessions:       sessions,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -119,6 +122,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	}()
 	go func() { defer wg.Done(); requestLog.Run(bg, time.Second, log) }()
 	go func() { defer wg.Done(); watchExpiry(bg, svc, metrics, log) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); sessions.PurgeExpired(bg, purgeEvery) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

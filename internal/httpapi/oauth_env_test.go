@@ -26,6 +26,7 @@ type oauthEnv struct {
 	*env
 	clock    *clock
 	provider *oauth.Provider
+	sessions *auth.Sessions
 	ann      roster.Member
 	conf     oauthClient
 	pub      oauthClient
@@ -56,15 +57,17 @@ func newKeyring(t testing.TB) *keyring.Keyring {
 	return kr
 }
 
-// newOAuthEnv serves NewServer on st with an OAuth provider; session, when set, tells the
-// authorization endpoint who is signed in.
-func newOAuthEnv(t testing.TB, st store.Store, session func(*http.Request) (*oauth.SignedIn, error)) *oauthEnv {
+// newOAuthEnv serves NewServer on st with an OAuth provider whose authorization endpoint reads
+// the sessions of o.sessions.
+func newOAuthEnv(t testing.TB, st store.Store) *oauthEnv {
 	t.Helper()
 	o := &oauthEnv{clock: &clock{}}
 	kr := newKeyring(t)
+	o.sessions = auth.NewSessions(st, auth.SessionConfig{})
 	o.env = newEnv(t, st, auth.Config{}, func(d *httpapi.Deps) {
 		d.Keyring = kr
-		o.provider = oauth.New(oauth.Config{Store: st, Keyring: kr, Issuer: testBaseURL, Now: o.clock.now, Session: session,
+		d.Sessions = o.sessions
+		o.provider = oauth.New(oauth.Config{Store: st, Keyring: kr, Issuer: testBaseURL, Now: o.clock.now, Sessions: o.sessions,
 			Limiter: auth.NewFailureLimiter(1000)})
 		d.OAuth = o.provider
 	})

@@ -19,7 +19,7 @@ import (
 func onBackends(t *testing.T, fn func(t *testing.T, o *oauthEnv)) {
 	t.Helper()
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { fn(t, newOAuthEnv(t, b.open(t), nil)) })
+		t.Run(b.name, func(t *testing.T) { fn(t, newOAuthEnv(t, b.open(t))) })
 	}
 }
 

@@ -118,6 +118,8 @@ func (s *server) routes() {
 	o := s.OAuth
 	m.HandleFunc("GET /.well-known/openid-configuration", o.Discovery)
 	m.HandleFunc("GET /oauth/jwks", o.JWKS)
+	m.HandleFunc("GET /oauth/authorize", o.Authorize)
+	m.HandleFunc("POST /oauth/authorize", o.Authorize)
 	m.HandleFunc("POST /oauth/token", o.Token)
 	m.HandleFunc("OPTIONS /oauth/token", o.Preflight)
 	m.HandleFunc("GET /oauth/userinfo", o.UserInfo)
@@ -126,4 +128,6 @@ func (s *server) routes() {
 	m.HandleFunc("POST /oauth/revoke", o.Revoke)
 	m.HandleFunc("OPTIONS /oauth/revoke", o.Preflight)
 	m.HandleFunc("POST /oauth/introspect", o.Introspect)
+	// Signed-in members (session cookie; session.go).
+	m.Handle("GET /session", s.member(s.handle(s.getSession)))
 }

@@ -42,6 +42,9 @@ type Deps struct {
 	// OAuth is the OAuth 2.0 / OpenID Connect provider (default: one on Store and Keyring,
 	// issuing for BaseURL).
 	OAuth *oauth.Provider
+	// Sessions reads and issues signed-in members' session cookies (default: one on Store
+	// with the default lifetimes and TrustedProxies).
+	Sessions *auth.Sessions
 }
 
 // server is the assembled handler.
@@ -70,9 +73,12 @@ func NewServer(d Deps) http.Handler {
 	if d.Events == nil {
 		d.Events = events.NewService(d.Store, nil, nil)
 	}
+	if d.Sessions == nil {
+		d.Sessions = auth.NewSessions(d.Store, auth.SessionConfig{TrustedProxies: d.TrustedProxies, BaseURL: d.BaseURL, Logger: d.Logger})
+	}
 	if d.OAuth == nil {
 		d.OAuth = oauth.New(oauth.Config{Store: d.Store, Keyring: d.Keyring, Issuer: d.BaseURL, Logger: d.Logger,
-			Limiter: d.Limiter, ClientIP: d.TrustedProxies.ClientIP})
+			Limiter: d.Limiter, ClientIP: d.TrustedProxies.ClientIP, Sessions: d.Sessions})
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
 	if d.AdminKey != "" {

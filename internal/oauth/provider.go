@@ -49,21 +49,18 @@ type Config struct {
 	// Limiter throttles failed client authentication; ClientIP tells the source address.
 	Limiter  *auth.FailureLimiter
 	ClientIP func(*http.Request) string
-	// Session reads the signed-in member of a browser request, for the authorization
-	// endpoint (nil: nobody is ever signed in, and sign-in goes to SSO).
-	Session func(*http.Request) (*SignedIn, error)
+	// Sessions reads the signed-in member of a browser request at the authorization endpoint
+	// (nil: nobody is ever signed in, and every sign-in goes to SSO).
+	Sessions *auth.Sessions
+	// SSOLogin says where the browser of a member of orgID, who gave email (possibly ""),
+	// starts its organization's SSO login; the authorization endpoint appends returnTo, the
+	// same-origin path to come back to once signed in. Nil sends everyone to
+	// /saml/authorize/{orgId}?email=…, which routes by email domain.
+	SSOLogin func(ctx context.Context, orgID, email string) (string, error)
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 
 	CodeTTL, AccessTokenTTL, IDTokenTTL, RefreshTokenTTL, KeyRotation time.Duration
-}
-
-// SignedIn is the member a browser session belongs to.
-type SignedIn struct {
-	OrgID    string
-	MemberID string
-	// AuthTime is when the member signed in (the auth_time claim).
-	AuthTime time.Time
 }
 
 // Provider is the OAuth 2.0 authorization server and OpenID provider.

@@ -326,3 +326,5 @@ func (p *Provider) claims(ctx context.Context, r store.Reader, m *roster.Member,
 	}
 	return c, nil
 }
+
+func unixTime(s int64) time.Time { return time.Unix(s, 0).UTC() }

@@ -41,6 +41,7 @@ type Reader interface {
 	SCIMReader
 	OrgReader
 	OAuthReader
+	SessionReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
 	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
@@ -73,6 +74,7 @@ type Tx interface {
 	WebhookWriter
 	OrgWriter
 	OAuthWriter
+	SessionWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.
@@ -92,6 +94,7 @@ type Store interface {
 	AppendSCIMRequests(ctx context.Context, entries []roster.SCIMRequest) error
 	Outbox
 	OAuthMaintenance
+	SessionKeeper
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -75,13 +75,20 @@ func (t *txn) UpdateMember(ctx context.Context, before, m *roster.Member) error 
 		return err
 	}
 	m.Role, m.CreatedAt, m.UpdatedAt = before.Role, before.CreatedAt, t.now
+	if m.Status != roster.MemberActive {
+		// A suspended or deleted member is signed out at once, everywhere.
+		if _, err := t.endMemberSessions(ctx, m.OrgID, m.ID); err != nil {
+			return err
+		}
+		// and every OAuth token it holds stops working.
+		if err := t.revokeMemberOAuth(ctx, m.OrgID, m.ID); err != nil {
+			return err
+		}
+	}
 	action := "member.updated"
 	switch {
 	case before.Status != roster.MemberSuspended && m.Status == roster.MemberSuspended:
 		action = "member.suspended"
-		if err := t.revokeMemberOAuth(ctx, m.OrgID, m.ID); err != nil {
-			return err
-		}
 	case before.Status == roster.MemberSuspended && m.Status == roster.MemberActive:
 		action = "member.reactivated"
 	}
@@ -128,6 +135,9 @@ func (t *txn) DeleteMember(ctx context.Context, orgID, memberID string) error {
 		return err
 	}
 	if err := t.revokeMemberOAuth(ctx, orgID, memberID); err != nil {
+		return err
+	}
+	if _, err := t.endMemberSessions(ctx, orgID, memberID); err != nil {
 		return err
 	}
 	// The email is obfuscated so that the address can be provisioned again; the row stays

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/httpapi"
@@ -235,5 +234,3 @@ func (o *oauthEnv) suspend(t testing.TB, m roster.Member) {
 		t.Fatal(err)
 	}
 }
-
-var _ = time.Second

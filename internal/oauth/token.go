@@ -24,6 +24,8 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
 	Scope        string `json:"scope"`
+	// idClaims are the claims of the ID token to sign once the tokens are stored.
+	idClaims map[string]any
 }
 
 // Token is the token endpoint (RFC 6749 section 3.2): the authorization_code and
@@ -60,6 +62,9 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *roster.OAuthApp, err
 		err = oerr(ErrInvalidRequest, "grant_type is required")
 	default:
 		err = oerr(ErrUnsupportedGrantType, "grant_type %q is not supported: use authorization_code or refresh_token", gt)
+	}
+	if err == nil {
+		err = p.signID(r.Context(), c.app, res)
 	}
 	return res, c.app, err
 }
@@ -149,7 +154,10 @@ func (p *Provider) exchangeCode(r *http.Request, app *roster.OAuthApp) (*tokenRe
 		}
 		// The role may have changed since consent: grant no more than it allows now.
 		scopes := roster.TrimScopes(c.Scopes, roster.EffectiveOrgRole(m.Status, m.Role))
-		res, err = p.issue(ctx, tx, app, m, grant{family: c.ID, scopes: scopes, authTime: c.AuthTime, nonce: c.Nonce})
+		if res, err = p.store(ctx, tx, app, m, grant{family: c.ID, scopes: scopes, authTime: c.AuthTime}); err != nil {
+			return err
+		}
+		res.idClaims, err = p.idClaims(ctx, tx, app, m, scopes, c.AuthTime, c.Nonce)
 		return err
 	})
 	if errors.Is(err, errWrongClient) {
@@ -197,6 +205,19 @@ func (p *Provider) refresh(r *http.Request, app *roster.OAuthApp) (*tokenRespons
 		}
 		scopes = asked
 	}
+	// The member and its claims are read before the transaction, which then holds only the
+	// rotation's compare-and-swap and the inserts (on SQLite every write transaction runs in
+	// turn on one writer). A suspension committed in between revokes the token being used, so
+	// the compare-and-swap fails and the grant is refused.
+	m, err := p.activeMember(ctx, p.st, tok.OrgID, tok.UserID)
+	if err != nil {
+		return nil, err
+	}
+	granted := roster.TrimScopes(scopes, roster.EffectiveOrgRole(m.Status, m.Role))
+	claims, err := p.idClaims(ctx, p.st, app, m, granted, tok.AuthTime, "")
+	if err != nil {
+		return nil, err
+	}
 	var res *tokenResponse
 	var out outcome
 	err = p.st.Tx(ctx, roster.SystemActor("oauth"), func(tx store.Tx) error {
@@ -212,15 +233,12 @@ func (p *Provider) refresh(r *http.Request, app *roster.OAuthApp) (*tokenRespons
 			out.err = oerr(ErrInvalidGrant, "the refresh token was already used; every token of its grant is revoked")
 			return nil
 		}
-		m, err := p.activeMember(ctx, tx, tok.OrgID, tok.UserID)
-		if err != nil {
-			out.err = err
-			return nil
-		}
-		granted := roster.TrimScopes(scopes, roster.EffectiveOrgRole(m.Status, m.Role))
-		res, err = p.issue(ctx, tx, app, m, grant{family: tok.FamilyID, scopes: granted, authTime: tok.AuthTime})
+		res, err = p.store(ctx, tx, app, m, grant{family: tok.FamilyID, scopes: granted, authTime: tok.AuthTime})
 		return err
 	})
+	if res != nil {
+		res.idClaims = claims
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -255,12 +273,11 @@ type grant struct {
 	family   string
 	scopes   []string
 	authTime time.Time
-	nonce    string
 }
 
-// issue makes an access token, a refresh token when offline_access was granted, and an ID
-// token when openid was, and stores the first two.
-func (p *Provider) issue(ctx context.Context, tx store.Tx, app *roster.OAuthApp, m *roster.Member, g grant) (*tokenResponse, error) {
+// store makes an access token, and a refresh token when offline_access was granted, and
+// stores them.
+func (p *Provider) store(ctx context.Context, tx store.Tx, app *roster.OAuthApp, m *roster.Member, g grant) (*tokenResponse, error) {
 	n := p.now()
 	access := auth.NewSecret(accessPrefix)
 	toks := []*roster.OAuthToken{{OrgID: app.OrgID, AppID: app.ID, UserID: m.ID, Kind: roster.AccessToken, Hash: hashOf(access),
@@ -275,26 +292,42 @@ func (p *Provider) issue(ctx context.Context, tx store.Tx, app *roster.OAuthApp,
 	if err := tx.CreateOAuthTokens(ctx, toks...); err != nil {
 		return nil, err
 	}
-	if slices.Contains(g.scopes, roster.ScopeOpenID) {
-		claims, err := p.claims(ctx, tx, m, g.scopes)
-		if err != nil {
-			return nil, err
-		}
-		claims["iss"], claims["aud"], claims["azp"] = p.issuer, app.ClientID, app.ClientID
-		claims["iat"], claims["exp"] = n.Unix(), n.Add(p.cfg.IDTokenTTL).Unix()
-		claims["auth_time"] = g.authTime.Unix()
-		if g.nonce != "" {
-			claims["nonce"] = g.nonce
-		}
-		alg := app.IDTokenAlg
-		if alg == "" {
-			alg = roster.AlgRS256
-		}
-		if res.IDToken, err = p.Keys.Sign(ctx, alg, claims); err != nil {
-			return nil, err
-		}
-	}
 	return res, nil
+}
+
+// idClaims are the claims of the ID token of a grant that has openid (nil without it).
+func (p *Provider) idClaims(ctx context.Context, r store.Reader, app *roster.OAuthApp, m *roster.Member, scopes []string, authTime time.Time, nonce string) (map[string]any, error) {
+	if !slices.Contains(scopes, roster.ScopeOpenID) {
+		return nil, nil
+	}
+	claims, err := p.claims(ctx, r, m, scopes)
+	if err != nil {
+		return nil, err
+	}
+	n := p.now()
+	claims["iss"], claims["aud"], claims["azp"] = p.issuer, app.ClientID, app.ClientID
+	claims["iat"], claims["exp"] = n.Unix(), n.Add(p.cfg.IDTokenTTL).Unix()
+	claims["auth_time"] = authTime.Unix()
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	return claims, nil
+}
+
+// signID signs the ID token of res, after its transaction has committed: signing (about a
+// millisecond for RS256) inside it would hold the SQLite writer, which commits the
+// transactions of every request in turn.
+func (p *Provider) signID(ctx context.Context, app *roster.OAuthApp, res *tokenResponse) error {
+	if res == nil || res.idClaims == nil {
+		return nil
+	}
+	alg := app.IDTokenAlg
+	if alg == "" {
+		alg = roster.AlgRS256
+	}
+	var err error
+	res.IDToken, err = p.Keys.Sign(ctx, alg, res.idClaims)
+	return err
 }
 
 // claims are the member's claims that scopes allow, for ID tokens and userinfo (OpenID

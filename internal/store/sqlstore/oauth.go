@@ -14,7 +14,7 @@ import (
 // The OAuth provider's storage (store.OAuthReader, OAuthWriter and OAuthMaintenance).
 
 const oauthAppCols = `id, org_id, client_id, name, redirect_uris, scopes, pkce_required, public, id_token_alg,
-	secret_hash, prev_secret_hash, prev_secret_expires_at, created_at, updated_at`
+	secret_hash, prev_secret_hash, prev_secret_expires_at, created_at, updated_at, allowed_origins`
 
 // oauthAppSelect reads an app with its allowed origins, as one JSON-free column list.
 const oauthAppSelect = `SELECT ` + oauthAppCols + ` FROM oauth_apps`
@@ -40,11 +40,11 @@ func parseList(s string) ([]string, error) {
 
 func scanOAuthApp(sc interface{ Scan(...any) error }) (*roster.OAuthApp, error) {
 	var a roster.OAuthApp
-	var uris, scopes string
+	var uris, scopes, origins string
 	var prevExp sql.NullInt64
 	var created, updated int64
 	if err := sc.Scan(&a.ID, &a.OrgID, &a.ClientID, &a.Name, &uris, &scopes, &a.PKCERequired, &a.Public, &a.IDTokenAlg,
-		&a.SecretHash, &a.PrevSecretHash, &prevExp, &created, &updated); err != nil {
+		&a.SecretHash, &a.PrevSecretHash, &prevExp, &created, &updated, &origins); err != nil {
 		return nil, err
 	}
 	var err error
@@ -56,32 +56,10 @@ func scanOAuthApp(sc interface{ Scan(...any) error }) (*roster.OAuthApp, error) 
 	}
 	a.PrevSecretExpiresAt = fromNullMicros(prevExp)
 	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
-	a.AllowedOrigins = []string{}
-	return &a, nil
-}
-
-// origins fills in the allowed origins of apps.
-func (r reader) origins(ctx context.Context, apps ...*roster.OAuthApp) error {
-	for _, a := range apps {
-		rows, err := r.q.QueryContext(ctx, `SELECT origin FROM oauth_app_origins WHERE org_id = $1 AND app_id = $2 ORDER BY origin`, a.OrgID, a.ID)
-		if err != nil {
-			return r.d.translate(err)
-		}
-		a.AllowedOrigins = []string{}
-		for rows.Next() {
-			var o string
-			if err := rows.Scan(&o); err != nil {
-				rows.Close()
-				return err
-			}
-			a.AllowedOrigins = append(a.AllowedOrigins, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	if a.AllowedOrigins, err = parseList(origins); err != nil {
+		return nil, err
 	}
-	return nil
+	return &a, nil
 }
 
 func (r reader) GetOAuthApp(ctx context.Context, orgID, id string) (*roster.OAuthApp, error) {
@@ -89,7 +67,7 @@ func (r reader) GetOAuthApp(ctx context.Context, orgID, id string) (*roster.OAut
 	if err != nil {
 		return nil, r.notFound(err, "OAuth app")
 	}
-	return a, r.origins(ctx, a)
+	return a, nil
 }
 
 func (r reader) LookupOAuthClient(ctx context.Context, clientID string) (*roster.OAuthApp, error) {
@@ -97,7 +75,7 @@ func (r reader) LookupOAuthClient(ctx context.Context, clientID string) (*roster
 	if err != nil {
 		return nil, r.notFound(err, "OAuth app")
 	}
-	return a, r.origins(ctx, a)
+	return a, nil
 }
 
 func (r reader) ListOAuthApps(ctx context.Context, orgID string) ([]roster.OAuthApp, error) {
@@ -116,9 +94,6 @@ func (r reader) ListOAuthApps(ctx context.Context, orgID string) ([]roster.OAuth
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if err := r.origins(ctx, out...); err != nil {
 		return nil, err
 	}
 	list := make([]roster.OAuthApp, 0, len(out))
@@ -164,6 +139,10 @@ func nonNil(v []string) []string {
 }
 
 func (t *txn) writeOrigins(ctx context.Context, a *roster.OAuthApp) error {
+	if _, err := t.exec(ctx, `UPDATE oauth_apps SET allowed_origins = $3 WHERE org_id = $1 AND id = $2`, a.OrgID, a.ID,
+		listJSON(a.AllowedOrigins)); err != nil {
+		return err
+	}
 	if _, err := t.exec(ctx, `DELETE FROM oauth_app_origins WHERE org_id = $1 AND app_id = $2`, a.OrgID, a.ID); err != nil {
 		return err
 	}
@@ -186,9 +165,9 @@ func (t *txn) CreateOAuthApp(ctx context.Context, a *roster.OAuthApp) error {
 	a.CreatedAt, a.UpdatedAt = t.now, t.now
 	a.AllowedOrigins = nonNil(a.AllowedOrigins)
 	if _, err := t.exec(ctx, `INSERT INTO oauth_apps (`+oauthAppCols+`, name_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)`,
 		a.ID, a.OrgID, a.ClientID, a.Name, listJSON(a.RedirectURIs), listJSON(a.Scopes), a.PKCERequired, a.Public, a.IDTokenAlg,
-		a.SecretHash, a.PrevSecretHash, nullMicros(a.PrevSecretExpiresAt), micros(t.now), strings.ToLower(a.Name)); err != nil {
+		a.SecretHash, a.PrevSecretHash, nullMicros(a.PrevSecretExpiresAt), micros(t.now), listJSON(a.AllowedOrigins), strings.ToLower(a.Name)); err != nil {
 		if roster.KindOf(err) == roster.Conflict {
 			return roster.Wrap(roster.Conflict, err, fmt.Sprintf("an OAuth app named %q already exists in this organization", a.Name))
 		}

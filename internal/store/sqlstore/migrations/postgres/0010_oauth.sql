@@ -14,6 +14,9 @@ CREATE TABLE oauth_apps (
     pkce_required          BOOLEAN NOT NULL,
     public                 BOOLEAN NOT NULL,
     id_token_alg           TEXT NOT NULL,
+    -- allowed_origins repeats oauth_app_origins as a JSON array, so that reading an app
+    -- takes one query.
+    allowed_origins        TEXT NOT NULL DEFAULT '[]',
     secret_hash            BYTEA,
     prev_secret_hash       BYTEA,
     prev_secret_expires_at BIGINT,

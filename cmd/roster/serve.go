@@ -19,6 +19,7 @@ import (
 	"github.com/rosterhq/roster/internal/oauth"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
+	"github.com/rosterhq/roster/internal/sso"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/store/sqlstore"
 )
@@ -78,11 +79,13 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		TrustedProxies: trusted, BaseURL: c.BaseURL, Logger: log})
 	limiter := auth.NewFailureLimiter(c.AuthFailuresPerMinute)
 	provider := oauth.New(oauth.Config{Store: st, Keyring: kr, Issuer: c.BaseURL, Logger: log, Limiter: limiter,
-		ClientIP: trusted.ClientIP, Sessions: sessions})
+		ClientIP: trusted.ClientIP, Sessions: sessions, SSOLogin: httpapi.SSOLogin(st)})
 	// Signing keys exist before the first request, so that the JWKS is never empty.
 	if err := provider.Keys.Ensure(ctx); err != nil {
 		return fmt.Errorf("OAuth signing keys: %w", err)
 	}
+	ssoService := sso.New(sso.Config{Store: st, Sessions: sessions, Keyring: kr, BaseURL: c.BaseURL, Logger: log,
+		Outbound: outbound.New(outbound.Options{AllowPrivate: c.AllowPrivateOutbound, UserAgent: "Roster-SSO/1"})})
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store:          st,
 		Auth:           svc,
@@ -98,6 +101,7 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		Keyring:        kr,
 		OAuth:          provider,
 		Sessions:       sessions,
+		SSO:            ssoService,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -124,6 +128,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	go func() { defer wg.Done(); watchExpiry(bg, svc, metrics, log) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); sessions.PurgeExpired(bg, purgeEvery) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); ssoService.PurgeExpired(bg, purgeEvery) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -97,7 +97,7 @@ func authzQuery(c oauthClient, scope, challenge string, extra ...string) string 
 }
 
 // redirectedTo parses the Location of a redirect to the client and checks state and iss.
-func redirectedTo(t testing.TB, res *http.Response, c oauthClient) url.Values {
+func (o *oauthEnv) redirectedTo(t testing.TB, res *http.Response, c oauthClient) url.Values {
 	t.Helper()
 	if res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusFound {
 		t.Fatalf("answered %d, want a redirect to the client", res.StatusCode)
@@ -107,8 +107,8 @@ func redirectedTo(t testing.TB, res *http.Response, c oauthClient) url.Values {
 		t.Fatalf("redirected to %q, want %s", res.Header.Get("Location"), c.redirect)
 	}
 	q := loc.Query()
-	if q.Get("state") != "st-123" || q.Get("iss") != testBaseURL {
-		t.Errorf("redirect carries state %q and iss %q, want st-123 and %s", q.Get("state"), q.Get("iss"), testBaseURL)
+	if q.Get("state") != "st-123" || q.Get("iss") != o.provider.Issuer() {
+		t.Errorf("redirect carries state %q and iss %q, want st-123 and %s", q.Get("state"), q.Get("iss"), o.provider.Issuer())
 	}
 	return q
 }
@@ -158,7 +158,7 @@ func TestAuthorizeErrorsGoBackToTheClient(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				res, _ := b.send(t, "GET", c.path, nil)
-				q := redirectedTo(t, res, c.client)
+				q := o.redirectedTo(t, res, c.client)
 				if q.Get("error") != c.code || q.Get("code") != "" {
 					t.Errorf("redirect query %v, want error %s and no code", q, c.code)
 				}
@@ -200,7 +200,7 @@ func TestAuthorizeSendsTheBrowserToSSOWhenNotSignedIn(t *testing.T) {
 		})
 		t.Run("prompt=none is login_required", func(t *testing.T) {
 			res, _ := anon.send(t, "GET", authzQuery(o.conf, "openid", p.challenge, "prompt", "none"), nil)
-			if q := redirectedTo(t, res, o.conf); q.Get("error") != "login_required" {
+			if q := o.redirectedTo(t, res, o.conf); q.Get("error") != "login_required" {
 				t.Errorf("redirect query %v, want login_required", q)
 			}
 		})
@@ -229,7 +229,7 @@ func TestConsentTrimsScopesByRoleAndReturnsTheGrantedSet(t *testing.T) {
 		form := consentForm(t, page)
 		form.Set("decision", "allow")
 		res, _ = b.send(t, "POST", "/oauth/authorize", form, "Origin", o.srv.URL)
-		code := redirectedTo(t, res, o.conf).Get("code")
+		code := o.redirectedTo(t, res, o.conf).Get("code")
 		res, tok := o.exchange(t, o.conf, code, confRedirect, p.verifier)
 		if res.StatusCode != 200 || tok["scope"] != "openid email" {
 			t.Errorf("token response %d %v, want scope \"openid email\"", res.StatusCode, tok)
@@ -241,7 +241,7 @@ func TestConsentTrimsScopesByRoleAndReturnsTheGrantedSet(t *testing.T) {
 
 		t.Run("a remembered consent skips the screen", func(t *testing.T) {
 			res, _ := b.send(t, "GET", authzQuery(o.conf, "openid email", p.challenge), nil)
-			if q := redirectedTo(t, res, o.conf); q.Get("code") == "" {
+			if q := o.redirectedTo(t, res, o.conf); q.Get("code") == "" {
 				t.Errorf("no code without consent screen: %v", q)
 			}
 		})
@@ -254,7 +254,7 @@ func TestConsentTrimsScopesByRoleAndReturnsTheGrantedSet(t *testing.T) {
 		t.Run("denying is access_denied", func(t *testing.T) {
 			form.Set("decision", "deny")
 			res, _ := b.send(t, "POST", "/oauth/authorize", form, "Origin", o.srv.URL)
-			if q := redirectedTo(t, res, o.conf); q.Get("error") != "access_denied" || q.Get("code") != "" {
+			if q := o.redirectedTo(t, res, o.conf); q.Get("error") != "access_denied" || q.Get("code") != "" {
 				t.Errorf("redirect query %v, want access_denied", q)
 			}
 		})

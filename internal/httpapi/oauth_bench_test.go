@@ -133,7 +133,9 @@ func BenchmarkOAuthTokenRefresh(b *testing.B) {
 				authz := "Basic " + basicCred(c.clientID, c.secret)
 				parallelLatency(b, h, func(i int) *http.Request {
 					return formRequest(target, authz, "grant_type=refresh_token&refresh_token="+tokens[i])
-				}, func(code int, body []byte) bool { return code == 200 && bytes.Contains(body, []byte(`"refresh_token"`)) })
+				}, func(code int, body []byte) bool {
+					return code == 200 && bytes.Contains(body, []byte(`"refresh_token"`))
+				})
 			})
 		}
 	}
@@ -191,4 +193,3 @@ func BenchmarkOAuthUserinfo(b *testing.B) {
 func basicCred(user, pass string) string {
 	return strings.TrimPrefix(basicAuth(url.QueryEscape(user), url.QueryEscape(pass)), "Basic ")
 }
-

@@ -67,7 +67,8 @@ func newOAuthEnv(t testing.TB, st store.Store) *oauthEnv {
 		d.Keyring = kr
 		d.Sessions = o.sessions
 		o.provider = oauth.New(oauth.Config{Store: st, Keyring: kr, Issuer: testBaseURL, Now: o.clock.now, Sessions: o.sessions,
-			Limiter: auth.NewFailureLimiter(1000)})
+			SSOLogin: httpapi.SSOLogin(st),
+			Limiter:  auth.NewFailureLimiter(1000)})
 		d.OAuth = o.provider
 	})
 	o.ann = o.member(t, o.a.orgID, "ann@acme.example", roster.RoleViewer)

@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -12,12 +14,16 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/httpapi"
 	"github.com/rosterhq/roster/internal/oauth"
+	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/sso"
+	"github.com/rosterhq/roster/internal/sso/ssotest"
 	"github.com/rosterhq/roster/internal/store"
 )
 
@@ -35,8 +41,13 @@ func liveOAuthEnv(t *testing.T, st store.Store) *oauthEnv {
 	e.a = e.newTenant(t, "Acme")
 	e.b = e.newTenant(t, "Umbrella")
 	kr := newKeyring(t)
-	o.provider = oauth.New(oauth.Config{Store: st, Keyring: kr, Issuer: srv.URL, Now: o.clock.now, Sessions: o.sessions})
-	h.Store(httpapi.NewServer(httpapi.Deps{Store: st, Auth: e.svc, BaseURL: srv.URL, Keyring: kr, Sessions: o.sessions, OAuth: o.provider}))
+	o.provider = oauth.New(oauth.Config{Store: st, Keyring: kr, Issuer: srv.URL, Now: o.clock.now, Sessions: o.sessions,
+		SSOLogin: httpapi.SSOLogin(st)})
+	// The test identity providers listen on loopback, which production refuses.
+	ssoSvc := sso.New(sso.Config{Store: st, Sessions: o.sessions, Keyring: kr, BaseURL: srv.URL,
+		Outbound: outbound.New(outbound.Options{AllowPrivate: true})})
+	h.Store(httpapi.NewServer(httpapi.Deps{Store: st, Auth: e.svc, BaseURL: srv.URL, Keyring: kr, Sessions: o.sessions, OAuth: o.provider,
+		SSO: ssoSvc}))
 	o.env = e
 	o.ann = o.member(t, o.a.orgID, "ann@acme.example", roster.RoleAdmin)
 	return o
@@ -190,3 +201,59 @@ func jwsAlg(t *testing.T, raw string) string {
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestAuthorizeSignsInThroughTheOrganizationsSSO follows a browser that is not signed in
+// from the authorization request to the organization's OIDC connection, through the identity
+// provider and Roster's SSO callback, back to the authorization request by returnTo, and on
+// to consent and a code that the app exchanges.
+func TestAuthorizeSignsInThroughTheOrganizationsSSO(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			o := liveOAuthEnv(t, b.open(t))
+			idp := ssotest.NewOIDCProvider(t)
+			idp.SetEmail(o.ann.Email)
+			body := `{"name":"Okta","issuer":"` + idp.Issuer() + `","clientId":"` + idp.ClientID + `","clientSecret":"` + idp.ClientSecret + `"}`
+			o.json(t, http.StatusCreated, "POST", "/oidc/connections", basicAuth(o.a.pk, o.a.sk), body)
+			app := o.createApp(t, `{"name":"Host app","redirectUris":["`+confRedirect+`"],"scopes":["openid","email"]}`, confRedirect)
+
+			jar, _ := cookiejar.New(nil)
+			var visited []string
+			browser := &http.Client{Jar: jar, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+				visited = append(visited, r.URL.Path)
+				if r.URL.Host == "app.example" {
+					return http.ErrUseLastResponse
+				}
+				return nil
+			}}
+			p := newPKCE()
+			res, err := browser.Get(o.srv.URL + authzQuery(app, "openid email", p.challenge, "login_hint", o.ann.Email))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			want := []string{"/oidc/authorize/" + o.a.orgID, "/authorize", "/oidc/callback", "/oauth/authorize"}
+			if diff := cmp.Diff(want, visited); diff != "" {
+				t.Fatalf("the browser's way (-want +got):\n%s", diff)
+			}
+			if res.StatusCode != 200 || !strings.Contains(string(page), "wants to access your Acme account") {
+				t.Fatalf("back from SSO: %d\n%s", res.StatusCode, page)
+			}
+			form := consentForm(t, string(page))
+			form.Set("decision", "allow")
+			req, _ := http.NewRequest("POST", o.srv.URL+"/oauth/authorize", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", o.srv.URL)
+			res, err = browser.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			q := o.redirectedTo(t, res, app)
+			res, tok := o.exchange(t, app, q.Get("code"), confRedirect, p.verifier)
+			if res.StatusCode != 200 || tok["id_token"] == nil {
+				t.Errorf("exchange after SSO sign-in: %d %v", res.StatusCode, tok)
+			}
+		})
+	}
+}

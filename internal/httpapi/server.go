@@ -11,7 +11,9 @@ import (
 	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/keyring"
 	"github.com/rosterhq/roster/internal/oauth"
+	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
+	"github.com/rosterhq/roster/internal/sso"
 	"github.com/rosterhq/roster/internal/store"
 )
 
@@ -45,6 +47,10 @@ type Deps struct {
 	// Sessions reads and issues signed-in members' session cookies (default: one on Store
 	// with the default lifetimes and TrustedProxies).
 	Sessions *auth.Sessions
+	// SSO runs SAML and OIDC sign-in (default: one on Store and Sessions with no keyring,
+	// which cannot create OIDC connections, and an outbound client that refuses private
+	// addresses).
+	SSO *sso.Service
 }
 
 // server is the assembled handler.
@@ -78,7 +84,11 @@ func NewServer(d Deps) http.Handler {
 	}
 	if d.OAuth == nil {
 		d.OAuth = oauth.New(oauth.Config{Store: d.Store, Keyring: d.Keyring, Issuer: d.BaseURL, Logger: d.Logger,
-			Limiter: d.Limiter, ClientIP: d.TrustedProxies.ClientIP, Sessions: d.Sessions})
+			Limiter: d.Limiter, ClientIP: d.TrustedProxies.ClientIP, Sessions: d.Sessions, SSOLogin: SSOLogin(d.Store)})
+	}
+	if d.SSO == nil {
+		d.SSO = sso.New(sso.Config{Store: d.Store, Sessions: d.Sessions, BaseURL: d.BaseURL, Logger: d.Logger,
+			Outbound: outbound.New(outbound.Options{UserAgent: "Roster-SSO/1"})})
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
 	if d.AdminKey != "" {

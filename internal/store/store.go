@@ -42,6 +42,7 @@ type Reader interface {
 	OrgReader
 	OAuthReader
 	SessionReader
+	SSOReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
 	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
@@ -75,6 +76,7 @@ type Tx interface {
 	OrgWriter
 	OAuthWriter
 	SessionWriter
+	SSOWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.
@@ -95,6 +97,7 @@ type Store interface {
 	Outbox
 	OAuthMaintenance
 	SessionKeeper
+	SSOKeeper
 	Ping(ctx context.Context) error
 	Close() error
 }

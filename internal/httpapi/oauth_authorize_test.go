@@ -239,6 +239,12 @@ func TestConsentTrimsScopesByRoleAndReturnsTheGrantedSet(t *testing.T) {
 			t.Errorf("consent audit %+v, want one record by the member", recs)
 		}
 
+		t.Run("asking only for scopes the role cannot have is invalid_scope", func(t *testing.T) {
+			res, _ := b.send(t, "GET", authzQuery(o.conf, "org.read projects.read", p.challenge), nil)
+			if q := o.redirectedTo(t, res, o.conf); q.Get("error") != "invalid_scope" || q.Get("code") != "" {
+				t.Errorf("redirect query %v, want invalid_scope", q)
+			}
+		})
 		t.Run("a remembered consent skips the screen", func(t *testing.T) {
 			res, _ := b.send(t, "GET", authzQuery(o.conf, "openid email", p.challenge), nil)
 			if q := o.redirectedTo(t, res, o.conf); q.Get("code") == "" {

@@ -235,6 +235,9 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req *authzR
 			trimmed = append(trimmed, s)
 		}
 	}
+	if len(granted) == 0 {
+		return redirectError{oerr(ErrInvalidScope, "the member's role allows none of the scopes asked for")}
+	}
 	decision := ""
 	if r.Method == http.MethodPost {
 		decision = r.PostForm.Get("decision")
@@ -266,9 +269,6 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, req *authzR
 		}
 		if decision == "deny" {
 			return redirectError{oerr(ErrAccessDenied, "the member denied the request")}
-		}
-		if len(granted) == 0 {
-			return redirectError{oerr(ErrInvalidScope, "the member's role allows none of the scopes asked for")}
 		}
 		return p.issueCode(w, r, req, m, granted, authTime, true)
 	}

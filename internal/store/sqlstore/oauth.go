@@ -340,18 +340,33 @@ func (t *txn) ConsumeOAuthCode(ctx context.Context, hash []byte) (*roster.OAuthC
 const oauthTokenCols = `id, org_id, app_id, user_id, kind, token_hash, family_id, scopes, auth_time, created_at, expires_at, used_at, revoked_at`
 
 func (t *txn) CreateOAuthTokens(ctx context.Context, toks ...*roster.OAuthToken) error {
-	for _, k := range toks {
+	if len(toks) == 0 {
+		return nil
+	}
+	// One statement for all (an access and a refresh token, usually): one round trip on
+	// PostgreSQL, one statement on the SQLite writer.
+	var q strings.Builder
+	q.WriteString(`INSERT INTO oauth_tokens (` + oauthTokenCols + `) VALUES `)
+	args := make([]any, 0, 11*len(toks))
+	for i, k := range toks {
 		if k.ID == "" {
 			k.ID = roster.NewID()
 		}
 		k.CreatedAt = t.now
-		if _, err := t.exec(ctx, `INSERT INTO oauth_tokens (`+oauthTokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL)`,
-			k.ID, k.OrgID, k.AppID, k.UserID, k.Kind, k.Hash, k.FamilyID, listJSON(k.Scopes), micros(k.AuthTime), micros(t.now),
-			micros(k.ExpiresAt)); err != nil {
-			return err
+		if i > 0 {
+			q.WriteString(", ")
 		}
+		n := len(args)
+		q.WriteString("(")
+		for j := 1; j <= 11; j++ {
+			q.WriteString("$" + itoa(n+j) + ", ")
+		}
+		q.WriteString("NULL, NULL)")
+		args = append(args, k.ID, k.OrgID, k.AppID, k.UserID, k.Kind, k.Hash, k.FamilyID, listJSON(k.Scopes), micros(k.AuthTime),
+			micros(t.now), micros(k.ExpiresAt))
 	}
-	return nil
+	_, err := t.exec(ctx, q.String(), args...)
+	return err
 }
 
 func (r reader) LookupOAuthToken(ctx context.Context, hash []byte) (*roster.OAuthToken, error) {

@@ -71,7 +71,9 @@ CREATE TABLE oauth_tokens (
     revoked_at BIGINT
 );
 CREATE INDEX oauth_tokens_family ON oauth_tokens (org_id, family_id);
-CREATE INDEX oauth_tokens_user ON oauth_tokens (org_id, user_id) WHERE revoked_at IS NULL;
+-- Not partial on revoked_at: a partial index whose predicate matches "revoked_at IS NULL"
+-- lures PostgreSQL's generic plans into scanning an organization's tokens for an update by id.
+CREATE INDEX oauth_tokens_user ON oauth_tokens (org_id, user_id);
 CREATE INDEX oauth_tokens_expiry ON oauth_tokens (expires_at);
 
 CREATE TABLE oauth_consents (

@@ -16,7 +16,7 @@ import (
 const oauthAppCols = `id, org_id, client_id, name, redirect_uris, scopes, pkce_required, public, id_token_alg,
 	secret_hash, prev_secret_hash, prev_secret_expires_at, created_at, updated_at, allowed_origins`
 
-// oauthAppSelect reads an app with its allowed origins, as one JSON-free column list.
+// oauthAppSelect reads apps with their allowed origins (the JSON column), in one query.
 const oauthAppSelect = `SELECT ` + oauthAppCols + ` FROM oauth_apps`
 
 func listJSON(v []string) string {

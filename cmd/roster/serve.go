@@ -16,6 +16,7 @@ import (
 	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/httpapi"
 	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/oauth"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/sso"
@@ -28,6 +29,7 @@ const (
 	lastUsedFlushEvery = 10 * time.Second
 	expiryCheckEvery   = time.Hour
 	purgeEvery         = time.Hour
+	oauthMaintainEvery = time.Hour
 )
 
 func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io.Writer) error {
@@ -75,6 +77,13 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	st.SetOnEvents(dispatcher.Wake)
 	sessions := auth.NewSessions(st, auth.SessionConfig{Idle: c.SessionIdle, MaxAge: c.SessionMaxAge,
 		TrustedProxies: trusted, BaseURL: c.BaseURL, Logger: log})
+	limiter := auth.NewFailureLimiter(c.AuthFailuresPerMinute)
+	provider := oauth.New(oauth.Config{Store: st, Keyring: kr, Issuer: c.BaseURL, Logger: log, Limiter: limiter,
+		ClientIP: trusted.ClientIP, Sessions: sessions, SSOLogin: httpapi.SSOLogin(st)})
+	// Signing keys exist before the first request, so that the JWKS is never empty.
+	if err := provider.Keys.Ensure(ctx); err != nil {
+		return fmt.Errorf("OAuth signing keys: %w", err)
+	}
 	ssoService := sso.New(sso.Config{Store: st, Sessions: sessions, Keyring: kr, BaseURL: c.BaseURL, Logger: log,
 		Outbound: outbound.New(outbound.Options{AllowPrivate: c.AllowPrivateOutbound, UserAgent: "Roster-SSO/1"})})
 	handler := httpapi.NewServer(httpapi.Deps{
@@ -86,9 +95,11 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		AdminKey:       c.AdminKey,
 		MaxBodyBytes:   c.MaxBodyBytes,
 		TrustedProxies: trusted,
-		Limiter:        auth.NewFailureLimiter(c.AuthFailuresPerMinute),
+		Limiter:        limiter,
 		RequestLog:     requestLog,
 		Events:         evsvc,
+		Keyring:        kr,
+		OAuth:          provider,
 		Sessions:       sessions,
 		SSO:            ssoService,
 	})
@@ -104,7 +115,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(5)
+	wg.Add(6)
+	go func() { defer wg.Done(); provider.Maintain(bg, oauthMaintainEvery) }()
 	go func() { defer wg.Done(); svc.LastUsed().Run(bg, lastUsedFlushEvery, log) }()
 	go func() { defer wg.Done(); dispatcher.Run(bg) }()
 	go func() {

@@ -104,6 +104,30 @@ func (s *server) routes() {
 	m.Handle("GET /scim/directories/{id}/group-mappings", s.orgKey(s.handle(s.groupMappings)))
 	m.Handle("PUT /scim/directories/{id}/group-mappings", s.orgKey(s.handle(s.putGroupMappings)))
 
+	// OAuth app management (org key; oauth_apps.go).
+	m.Handle("GET /oauth/apps", s.orgKey(s.handle(s.listOAuthApps)))
+	m.Handle("POST /oauth/apps", s.orgKey(s.handle(s.createOAuthApp)))
+	m.Handle("GET /oauth/apps/{id}", s.orgKey(s.handle(s.getOAuthApp)))
+	m.Handle("PATCH /oauth/apps/{id}", s.orgKey(s.handle(s.updateOAuthApp)))
+	m.Handle("DELETE /oauth/apps/{id}", s.orgKey(s.handle(s.deleteOAuthApp)))
+	m.Handle("POST /oauth/apps/{id}/rotate-secret", s.orgKey(s.handle(s.rotateOAuthAppSecret)))
+
+	// OAuth 2.0 / OpenID Connect provider (internal/oauth: RFC 6749 errors, client
+	// authentication of its own). Token, revocation and userinfo answer CORS preflights for
+	// the origins apps allow.
+	o := s.OAuth
+	m.HandleFunc("GET /.well-known/openid-configuration", o.Discovery)
+	m.HandleFunc("GET /oauth/jwks", o.JWKS)
+	m.HandleFunc("GET /oauth/authorize", o.Authorize)
+	m.HandleFunc("POST /oauth/authorize", o.Authorize)
+	m.HandleFunc("POST /oauth/token", o.Token)
+	m.HandleFunc("OPTIONS /oauth/token", o.Preflight)
+	m.HandleFunc("GET /oauth/userinfo", o.UserInfo)
+	m.HandleFunc("POST /oauth/userinfo", o.UserInfo)
+	m.HandleFunc("OPTIONS /oauth/userinfo", o.Preflight)
+	m.HandleFunc("POST /oauth/revoke", o.Revoke)
+	m.HandleFunc("OPTIONS /oauth/revoke", o.Preflight)
+	m.HandleFunc("POST /oauth/introspect", o.Introspect)
 	// Signed-in members (session cookie; session.go).
 	m.Handle("GET /session", s.member(s.handle(s.getSession)))
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
+	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/oauth"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/sso"
@@ -36,6 +38,12 @@ type Deps struct {
 	// Events manages webhook endpoints (default: one on Store without a keyring, which
 	// refuses to create secrets).
 	Events *events.Service
+	// Keyring encrypts secrets Roster uses again (token-signing keys of the default OAuth
+	// provider).
+	Keyring *keyring.Keyring
+	// OAuth is the OAuth 2.0 / OpenID Connect provider (default: one on Store and Keyring,
+	// issuing for BaseURL).
+	OAuth *oauth.Provider
 	// Sessions reads and issues signed-in members' session cookies (default: one on Store
 	// with the default lifetimes and TrustedProxies).
 	Sessions *auth.Sessions
@@ -73,6 +81,10 @@ func NewServer(d Deps) http.Handler {
 	}
 	if d.Sessions == nil {
 		d.Sessions = auth.NewSessions(d.Store, auth.SessionConfig{TrustedProxies: d.TrustedProxies, BaseURL: d.BaseURL, Logger: d.Logger})
+	}
+	if d.OAuth == nil {
+		d.OAuth = oauth.New(oauth.Config{Store: d.Store, Keyring: d.Keyring, Issuer: d.BaseURL, Logger: d.Logger,
+			Limiter: d.Limiter, ClientIP: d.TrustedProxies.ClientIP, Sessions: d.Sessions, SSOLogin: SSOLogin(d.Store)})
 	}
 	if d.SSO == nil {
 		d.SSO = sso.New(sso.Config{Store: d.Store, Sessions: d.Sessions, BaseURL: d.BaseURL, Logger: d.Logger,

@@ -47,6 +47,8 @@ var EventTypes = []string{
 	"directory.created", "directory.updated", "directory.token_regenerated", "directory.deleted",
 	"organization.created", "organization.updated", "organization.deleted",
 	"webhook.created", "webhook.updated", "webhook.deleted", "webhook.secret_rotated", "webhook.redelivered",
+	"oauth_app.created", "oauth_app.updated", "oauth_app.deleted", "oauth_app.secret_rotated",
+	"oauth.consent_granted", "oauth_grant.revoked",
 }
 
 // KnownEventType reports whether t is in EventTypes.

@@ -40,6 +40,7 @@ type Reader interface {
 
 	SCIMReader
 	OrgReader
+	OAuthReader
 	SessionReader
 	SSOReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
@@ -73,6 +74,7 @@ type Tx interface {
 	SCIMWriter
 	WebhookWriter
 	OrgWriter
+	OAuthWriter
 	SessionWriter
 	SSOWriter
 }
@@ -97,6 +99,7 @@ type Store interface {
 	// (PostgreSQL), so that a check queued with them (RequireNewSCIMPerson) costs no round
 	// trip of its own; otherwise a check is cheaper on a reader before the transaction.
 	WritesPipelined() bool
+	OAuthMaintenance
 	SessionKeeper
 	SSOKeeper
 	Ping(ctx context.Context) error

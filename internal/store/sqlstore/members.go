@@ -80,6 +80,10 @@ func (t *txn) UpdateMember(ctx context.Context, before, m *roster.Member) error 
 		if _, err := t.endMemberSessions(ctx, m.OrgID, m.ID); err != nil {
 			return err
 		}
+		// and every OAuth token it holds stops working.
+		if err := t.revokeMemberOAuth(ctx, m.OrgID, m.ID); err != nil {
+			return err
+		}
 	}
 	action := "member.updated"
 	switch {
@@ -128,6 +132,9 @@ func (t *txn) DeleteMember(ctx context.Context, orgID, memberID string) error {
 		return err
 	}
 	if _, err := t.exec(ctx, `DELETE FROM project_memberships WHERE org_id = $1 AND user_id = $2`, orgID, memberID); err != nil {
+		return err
+	}
+	if err := t.revokeMemberOAuth(ctx, orgID, memberID); err != nil {
 		return err
 	}
 	if _, err := t.endMemberSessions(ctx, orgID, memberID); err != nil {

@@ -40,6 +40,7 @@ type Reader interface {
 
 	SCIMReader
 	OrgReader
+	ConsoleReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
 	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
@@ -71,6 +72,7 @@ type Tx interface {
 	SCIMWriter
 	WebhookWriter
 	OrgWriter
+	ConsoleWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.

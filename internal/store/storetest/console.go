@@ -36,7 +36,9 @@ func credentialsReadBack(t *testing.T, s store.Store) {
 	if err != nil || c.HasPassword() || c.TOTPEnabled {
 		t.Fatalf("GetCredentials before any = %+v, %v; want empty credentials", c, err)
 	}
-	tx(t, s, func(tx store.Tx) error { return tx.SetPassword(ctx, org.ID, m.ID, "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA") })
+	tx(t, s, func(tx store.Tx) error {
+		return tx.SetPassword(ctx, org.ID, m.ID, "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA")
+	})
 	tx(t, s, func(tx store.Tx) error { return tx.SetTOTP(ctx, org.ID, m.ID, "v1:k:ciphertext", true) })
 	c, err = s.GetCredentials(ctx, org.ID, m.ID)
 	if err != nil {

@@ -1,0 +1,232 @@
+package admin
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
+)
+
+// The Members page: every live member with email, name, org role, source, status and last
+// change; search and filters; keyset pages (store.SearchMembers), so page 1,000 of 100,000
+// members costs what page 1 does. Admins change roles, remove members and invite people;
+// owners also issue password-reset links and grant OWNER.
+
+// membersPageSize is the number of members on a page.
+const membersPageSize = 50
+
+type linkShown struct {
+	Email     string
+	URL       string
+	ExpiresAt any
+}
+
+type linkRow struct {
+	roster.MemberLink
+	Email string
+}
+
+type membersPage struct {
+	Filter  store.MemberFilter
+	Rows    []store.MemberRow
+	Next    string
+	Query   string
+	Total   int
+	Roles   []roster.Role
+	Links   []linkRow
+	Invited *linkShown
+	Reset   *linkShown
+}
+
+var allRoles = []roster.Role{roster.RoleOwner, roster.RoleAdmin, roster.RoleMember, roster.RoleViewer, roster.RoleNone}
+
+// memberFilter reads the page's filters from the query string, ignoring values it does not
+// know (a filter link is never an error).
+func memberFilter(v url.Values) store.MemberFilter {
+	f := store.MemberFilter{Search: strings.TrimSpace(v.Get("q")), Limit: membersPageSize}
+	if len(f.Search) > 200 {
+		f.Search = f.Search[:200]
+	}
+	if r, err := roster.ParseRole(v.Get("role")); err == nil && v.Get("role") != "" {
+		f.Role = r
+	}
+	switch s := roster.MemberStatus(v.Get("status")); s {
+	case roster.MemberActive, roster.MemberSuspended:
+		f.Status = s
+	}
+	switch s := v.Get("source"); s {
+	case "scim", "manual":
+		f.Source = s
+	}
+	if a := v.Get("after"); roster.ValidID(a) {
+		f.After = a
+	}
+	return f
+}
+
+func (c *Console) membersData(q *req) (*membersPage, error) {
+	f := memberFilter(q.r.URL.Query())
+	rows, next, err := c.Store.SearchMembers(q.ctx(), q.org.ID, f)
+	if err != nil {
+		return nil, err
+	}
+	total, err := c.Store.CountMembers(q.ctx(), q.org.ID)
+	if err != nil {
+		return nil, err
+	}
+	qs := url.Values{}
+	for k, v := range map[string]string{"q": f.Search, "role": string(f.Role), "status": string(f.Status), "source": f.Source} {
+		if v != "" {
+			qs.Set(k, v)
+		}
+	}
+	d := &membersPage{Filter: f, Rows: rows, Next: next, Query: qs.Encode(), Total: total, Roles: allRoles}
+	if q.me.Role.AtLeast(changeRole) {
+		links, err := c.Store.ListMemberLinks(q.ctx(), q.org.ID, c.Now())
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, 0, len(links))
+		for _, l := range links {
+			ids = append(ids, l.MemberID)
+		}
+		byID, err := c.Store.MembersByID(q.ctx(), q.org.ID, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range links {
+			row := linkRow{MemberLink: l}
+			if m := byID[l.MemberID]; m != nil {
+				row.Email = m.Email
+			}
+			d.Links = append(d.Links, row)
+		}
+	}
+	return d, nil
+}
+
+// Members answers GET /orgs/{orgId}/members.
+func (c *Console) Members(q *req) error {
+	d, err := c.membersData(q)
+	if err != nil {
+		return err
+	}
+	return c.show(q, "members", q.view("members", "Members", d), "")
+}
+
+// member reads a live member of the organization named by the path.
+func (c *Console) member(q *req, tx store.Reader) (*roster.Member, error) {
+	id := q.r.PathValue("memberId")
+	if !roster.ValidID(id) {
+		return nil, roster.E(roster.NotFound, "no such member")
+	}
+	m, err := tx.GetMember(q.ctx(), q.org.ID, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && m.Status == roster.MemberDeleted) {
+		return nil, roster.E(roster.NotFound, "no such member")
+	}
+	return m, err
+}
+
+// grantable refuses what the signed-in member may not hand out: only an owner makes or
+// unmakes owners.
+func grantable(q *req, from, to roster.Role) error {
+	if (to == roster.RoleOwner || from == roster.RoleOwner) && q.me.Role != roster.RoleOwner {
+		return roster.E(roster.Forbidden, "only an owner can grant or take away OWNER")
+	}
+	return nil
+}
+
+// SetRole answers POST /orgs/{orgId}/members/{memberId}/role (role): the same batch write
+// as the organization API's membership PUT, with its last-OWNER guard.
+func (c *Console) SetRole(q *req) error {
+	role, err := roster.ParseRole(q.r.PostForm.Get("role"))
+	if err != nil {
+		return err
+	}
+	err = c.Store.Tx(q.ctx(), q.actor(), func(tx store.Tx) error {
+		m, err := c.member(q, tx)
+		if err != nil {
+			return err
+		}
+		if err := grantable(q, m.Role, role); err != nil {
+			return err
+		}
+		return tx.SetOrgRoles(q.ctx(), q.org.ID, []store.RoleChange{{Before: m, Role: role}})
+	})
+	if err != nil {
+		return err
+	}
+	return q.seeOther(q.base()+"/members", "role")
+}
+
+// RemoveMember answers POST /orgs/{orgId}/members/{memberId}/remove.
+func (c *Console) RemoveMember(q *req) error {
+	err := c.Store.Tx(q.ctx(), q.actor(), func(tx store.Tx) error {
+		m, err := c.member(q, tx)
+		if err != nil {
+			return err
+		}
+		if err := grantable(q, m.Role, roster.RoleNone); err != nil {
+			return err
+		}
+		return tx.DeleteMember(q.ctx(), q.org.ID, m.ID)
+	})
+	if err != nil {
+		return err
+	}
+	return q.seeOther(q.base()+"/members", "removed")
+}
+
+// Invite answers POST /orgs/{orgId}/invitations (email, name, role): the member is made at
+// once with its role, and the one-time link to choose a password is shown once.
+func (c *Console) Invite(q *req) error {
+	role, err := roster.ParseRole(q.r.PostForm.Get("role"))
+	if err != nil {
+		return err
+	}
+	if err := grantable(q, roster.RoleNone, role); err != nil {
+		return err
+	}
+	m, link, token, err := c.People.Invite(q.ctx(), q.actor(), q.org.ID, q.r.PostForm.Get("email"), q.r.PostForm.Get("name"), role)
+	if err != nil {
+		return err
+	}
+	d, err := c.membersData(q)
+	if err != nil {
+		return err
+	}
+	d.Invited = &linkShown{Email: m.Email, URL: c.BaseURL + "/password/" + token, ExpiresAt: link.ExpiresAt}
+	return c.show(q, "members", q.view("members", "Members", d), q.base()+"/members")
+}
+
+// ResetLink answers POST /orgs/{orgId}/members/{memberId}/reset-link (owners only).
+func (c *Console) ResetLink(q *req) error {
+	m, err := c.member(q, c.Store)
+	if err != nil {
+		return err
+	}
+	link, token, err := c.People.ResetLink(q.ctx(), q.actor(), q.org.ID, m.ID)
+	if err != nil {
+		return err
+	}
+	d, err := c.membersData(q)
+	if err != nil {
+		return err
+	}
+	d.Reset = &linkShown{Email: m.Email, URL: c.BaseURL + "/password/" + token, ExpiresAt: link.ExpiresAt}
+	return c.show(q, "members", q.view("members", "Members", d), q.base()+"/members")
+}
+
+// RevokeLink answers POST /orgs/{orgId}/invitations/{linkId}/revoke.
+func (c *Console) RevokeLink(q *req) error {
+	id := q.r.PathValue("linkId")
+	if !roster.ValidID(id) {
+		return roster.E(roster.NotFound, "no such link")
+	}
+	if err := c.Store.Tx(q.ctx(), q.actor(), func(tx store.Tx) error { return tx.RevokeMemberLink(q.ctx(), q.org.ID, id) }); err != nil {
+		return err
+	}
+	return q.seeOther(q.base()+"/members", "revoked")
+}

@@ -45,6 +45,9 @@ type config struct {
 	AllowPrivateOutbound bool
 	WebhookTimeout       time.Duration
 	WebhookLease         time.Duration
+	// Session lifetimes of signed-in members: idle and absolute.
+	SessionIdle   time.Duration
+	SessionMaxAge time.Duration
 
 	// From the environment only: secrets never go on a command line, where ps shows them.
 	AdminKey  auth.Secret
@@ -110,6 +113,8 @@ func flagSet(name string, env envFunc, stderr io.Writer, server bool) (*flag.Fla
 		dur(&c.RequestLogRetention, "scim-request-log-retention", "ROSTER_SCIM_REQUEST_LOG_RETENTION", 720*time.Hour, "how long SCIM request-log entries are kept (0: forever)")
 		dur(&c.WebhookTimeout, "webhook-timeout", "ROSTER_WEBHOOK_TIMEOUT", 10*time.Second, "how long one webhook delivery attempt may take")
 		dur(&c.WebhookLease, "webhook-lease", "ROSTER_WEBHOOK_LEASE", 30*time.Second, "how long a replica holds a webhook endpoint it delivers to (more than twice --webhook-timeout)")
+		dur(&c.SessionIdle, "session-idle", "ROSTER_SESSION_IDLE", auth.DefaultSessionIdle, "a signed-in member's session ends after this long without a request")
+		dur(&c.SessionMaxAge, "session-max-age", "ROSTER_SESSION_MAX_AGE", auth.DefaultSessionMaxAge, "a signed-in member's session ends this long after sign-in in any case")
 		c.failures = &failures
 	}
 	return fs, c, &errs

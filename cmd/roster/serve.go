@@ -72,6 +72,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		Lease:   c.WebhookLease,
 	}
 	st.SetOnEvents(dispatcher.Wake)
+	sessions := auth.NewSessions(st, auth.SessionConfig{Idle: c.SessionIdle, MaxAge: c.SessionMaxAge,
+		TrustedProxies: trusted, BaseURL: c.BaseURL, Logger: log})
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store:          st,
 		Auth:           svc,
@@ -84,6 +86,7 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		Limiter:        auth.NewFailureLimiter(c.AuthFailuresPerMinute),
 		RequestLog:     requestLog,
 		Events:         evsvc,
+		Sessions:       sessions,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -107,6 +110,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	}()
 	go func() { defer wg.Done(); requestLog.Run(bg, time.Second, log) }()
 	go func() { defer wg.Done(); watchExpiry(bg, svc, metrics, log) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); sessions.PurgeExpired(bg, purgeEvery) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

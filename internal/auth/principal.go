@@ -18,6 +18,8 @@ const (
 	// ProjectKey is a project API key: it reads its own project and nothing else of the
 	// organization API.
 	ProjectKey
+	// Member is a signed-in member, authenticated by a session cookie (Sessions).
+	Member
 )
 
 // Principal is who an authenticated request acts as.
@@ -31,6 +33,10 @@ type Principal struct {
 	Directory *roster.Directory
 	// ProjectID is set for a project key: its project.
 	ProjectID string
+	// Member and Session are set for a signed-in member: who it is (as read with the
+	// session, so its role is current) and the session that authenticated the request.
+	Member  *roster.Member
+	Session *roster.Session
 }
 
 // Actor is the audit actor of the principal.
@@ -42,6 +48,8 @@ func (p Principal) Actor() roster.Actor {
 		return roster.Actor{Type: roster.ActorOrgKey, ID: p.CredentialID}
 	case DirectoryToken:
 		return roster.Actor{Type: roster.ActorDirectory, ID: p.Directory.ID}
+	case Member:
+		return roster.Actor{Type: roster.ActorMember, ID: p.Member.ID}
 	}
 	return roster.Actor{Type: roster.ActorSystem, ID: "anonymous"}
 }

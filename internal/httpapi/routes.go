@@ -103,4 +103,7 @@ func (s *server) routes() {
 	m.Handle("POST /api/public/webhooks/{id}/deliveries/{deliveryId}/redeliver", s.orgKey(s.handle(s.redeliver)))
 	m.Handle("GET /scim/directories/{id}/group-mappings", s.orgKey(s.handle(s.groupMappings)))
 	m.Handle("PUT /scim/directories/{id}/group-mappings", s.orgKey(s.handle(s.putGroupMappings)))
+
+	// Signed-in members (session cookie; session.go).
+	m.Handle("GET /session", s.member(s.handle(s.getSession)))
 }

@@ -34,6 +34,9 @@ type Deps struct {
 	// Events manages webhook endpoints (default: one on Store without a keyring, which
 	// refuses to create secrets).
 	Events *events.Service
+	// Sessions reads and issues signed-in members' session cookies (default: one on Store
+	// with the default lifetimes and TrustedProxies).
+	Sessions *auth.Sessions
 }
 
 // server is the assembled handler.
@@ -61,6 +64,9 @@ func NewServer(d Deps) http.Handler {
 	d.BaseURL = strings.TrimSuffix(d.BaseURL, "/")
 	if d.Events == nil {
 		d.Events = events.NewService(d.Store, nil, nil)
+	}
+	if d.Sessions == nil {
+		d.Sessions = auth.NewSessions(d.Store, auth.SessionConfig{TrustedProxies: d.TrustedProxies, BaseURL: d.BaseURL, Logger: d.Logger})
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
 	if d.AdminKey != "" {

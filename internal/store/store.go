@@ -41,6 +41,7 @@ type Reader interface {
 	SCIMReader
 	OrgReader
 	ConsoleReader
+	SessionReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
 	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
@@ -73,6 +74,7 @@ type Tx interface {
 	WebhookWriter
 	OrgWriter
 	ConsoleWriter
+	SessionWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.
@@ -91,6 +93,7 @@ type Store interface {
 	// each directory.
 	AppendSCIMRequests(ctx context.Context, entries []roster.SCIMRequest) error
 	Outbox
+	SessionKeeper
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -75,6 +75,12 @@ func (t *txn) UpdateMember(ctx context.Context, before, m *roster.Member) error 
 		return err
 	}
 	m.Role, m.CreatedAt, m.UpdatedAt = before.Role, before.CreatedAt, t.now
+	if m.Status != roster.MemberActive {
+		// A suspended or deleted member is signed out at once, everywhere.
+		if _, err := t.endMemberSessions(ctx, m.OrgID, m.ID); err != nil {
+			return err
+		}
+	}
 	action := "member.updated"
 	switch {
 	case before.Status != roster.MemberSuspended && m.Status == roster.MemberSuspended:
@@ -122,6 +128,9 @@ func (t *txn) DeleteMember(ctx context.Context, orgID, memberID string) error {
 		return err
 	}
 	if _, err := t.exec(ctx, `DELETE FROM project_memberships WHERE org_id = $1 AND user_id = $2`, orgID, memberID); err != nil {
+		return err
+	}
+	if _, err := t.endMemberSessions(ctx, orgID, memberID); err != nil {
 		return err
 	}
 	// The email is obfuscated so that the address can be provisioned again; the row stays

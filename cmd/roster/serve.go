@@ -87,6 +87,7 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		RequestLog:     requestLog,
 		Events:         evsvc,
 		Sessions:       sessions,
+		People:         auth.NewPeople(st, auth.PeopleConfig{Keyring: kr}),
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -20,17 +20,6 @@ import (
 	"github.com/rosterhq/roster/web"
 )
 
-// Sessions issues, reads and ends the console's sessions.
-type Sessions interface {
-	// Start signs m in: a new server-side session and its cookie.
-	Start(w http.ResponseWriter, r *http.Request, m *roster.Member) error
-	// Member is the signed-in member of r, nil when there is none (or it has ended: expired,
-	// signed out, the member suspended or removed).
-	Member(r *http.Request) (*roster.Member, error)
-	// End signs out: the session is deleted and its cookie cleared.
-	End(w http.ResponseWriter, r *http.Request) error
-}
-
 // RequestLog is the SCIM request log the directory page reads: persisted entries are in
 // the store; successful reads only in memory, merged in.
 type RequestLog interface {
@@ -45,7 +34,9 @@ type Deps struct {
 	Auth     *auth.Service
 	People   *auth.People
 	Events   *events.Service
-	Sessions Sessions
+	// Sessions issues and ends sessions; httpapi reads them into the request's principal
+	// (and refuses cross-origin posts) before the console's handlers run.
+	Sessions *auth.Sessions
 	// RequestLog may be nil (no in-memory reads to merge).
 	RequestLog RequestLog
 	// Limiter throttles failed sign-ins per source address and email together.
@@ -212,11 +203,7 @@ const (
 func (c *Console) page(min roster.Role, h func(q *req) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		secureHeaders(w)
-		me, err := c.Sessions.Member(r)
-		if err != nil {
-			c.fail(w, r, nil, err)
-			return
-		}
+		me := signedIn(r)
 		if me == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -249,6 +236,14 @@ func (c *Console) page(min roster.Role, h func(q *req) error) http.HandlerFunc {
 			c.fail(w, r, me, err)
 		}
 	}
+}
+
+// signedIn is the member whose session authenticated r, or nil.
+func signedIn(r *http.Request) *roster.Member {
+	if p := auth.PrincipalFrom(r.Context()); p.Kind == auth.Member && p.Member != nil {
+		return p.Member
+	}
+	return nil
 }
 
 // secureHeaders are set on every console page: no framing, no inline script, no referrer
@@ -346,3 +341,15 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, me *roster.Member
 		http.Error(w, msg, code)
 	}
 }
+
+// See wraps a page that members of VIEWER and above may see.
+func (c *Console) See(h func(q *req) error) http.HandlerFunc { return c.page(seeRole, h) }
+
+// Change wraps a change that ADMIN and above may make.
+func (c *Console) Change(h func(q *req) error) http.HandlerFunc { return c.page(changeRole, h) }
+
+// Own wraps an owner-only change (password-reset links).
+func (c *Console) Own(h func(q *req) error) http.HandlerFunc { return c.page(roster.RoleOwner, h) }
+
+// Self wraps a page about the member itself, open to every role.
+func (c *Console) Self(h func(q *req) error) http.HandlerFunc { return c.page(roster.RoleNone, h) }

@@ -36,11 +36,7 @@ func (c *Console) Root(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, roster.E(roster.NotFound, "no such page"))
 		return
 	}
-	me, err := c.Sessions.Member(r)
-	if err != nil {
-		c.fail(w, r, nil, err)
-		return
-	}
+	me := signedIn(r)
 	if me == nil {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
@@ -56,7 +52,7 @@ func (c *Console) OrgRoot(w http.ResponseWriter, r *http.Request) {
 // LoginForm answers GET /login.
 func (c *Console) LoginForm(w http.ResponseWriter, r *http.Request) {
 	secureHeaders(w)
-	if me, err := c.Sessions.Member(r); err == nil && me != nil {
+	if me := signedIn(r); me != nil {
 		http.Redirect(w, r, "/orgs/"+me.OrgID+"/members", http.StatusSeeOther)
 		return
 	}
@@ -183,7 +179,7 @@ func (c *Console) Login(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusUnauthorized, roster.E(roster.Unauthenticated, "this membership cannot sign in"))
 		return
 	}
-	if err := c.Sessions.Start(w, r, m); err != nil {
+	if _, err := c.Sessions.Start(w, r, m, roster.SessionPassword, ""); err != nil {
 		c.fail(w, r, nil, err)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/rosterhq/roster/internal/admin"
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/scim"
@@ -37,6 +38,9 @@ type Deps struct {
 	// Sessions reads and issues signed-in members' session cookies (default: one on Store
 	// with the default lifetimes and TrustedProxies).
 	Sessions *auth.Sessions
+	// People signs members in with passwords, invitations, reset links and TOTP (default: one
+	// on Store without a keyring, so without two-factor sign-in).
+	People *auth.People
 }
 
 // server is the assembled handler.
@@ -44,6 +48,7 @@ type server struct {
 	Deps
 	mux      *http.ServeMux
 	scim     *scim.Handler
+	console  *admin.Console
 	adminSum [32]byte
 }
 
@@ -68,7 +73,20 @@ func NewServer(d Deps) http.Handler {
 	if d.Sessions == nil {
 		d.Sessions = auth.NewSessions(d.Store, auth.SessionConfig{TrustedProxies: d.TrustedProxies, BaseURL: d.BaseURL, Logger: d.Logger})
 	}
+	if d.People == nil {
+		d.People = auth.NewPeople(d.Store, auth.PeopleConfig{})
+	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
+	cd := admin.Deps{Store: d.Store, Auth: d.Auth, People: d.People, Events: d.Events, Sessions: d.Sessions,
+		Limiter: d.Limiter, Logger: d.Logger, BaseURL: d.BaseURL}
+	if d.RequestLog != nil {
+		cd.RequestLog = d.RequestLog
+	}
+	console, err := admin.New(cd)
+	if err != nil {
+		panic(err) // the embedded templates are part of the binary: a broken one is a build defect
+	}
+	s.console = console
 	if d.AdminKey != "" {
 		s.adminSum = sha256.Sum256([]byte(d.AdminKey.Reveal()))
 	}

@@ -30,10 +30,10 @@ type RequestLog interface {
 
 // Deps is what the console needs.
 type Deps struct {
-	Store    store.Store
-	Auth     *auth.Service
-	People   *auth.People
-	Events   *events.Service
+	Store  store.Store
+	Auth   *auth.Service
+	People *auth.People
+	Events *events.Service
 	// Sessions issues and ends sessions; httpapi reads them into the request's principal
 	// (and refuses cross-origin posts) before the console's handlers run.
 	Sessions *auth.Sessions

@@ -45,7 +45,7 @@ type env struct {
 
 const password = "correct horse battery"
 
-func newEnv(t *testing.T, st store.Store) *env {
+func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
 	spec, err := keyring.Generate()
 	if err != nil {
@@ -74,7 +74,7 @@ func newEnv(t *testing.T, st store.Store) *env {
 }
 
 // user makes a member of org with role that signs in with password.
-func (e *env) user(t *testing.T, org *roster.Organization, email string, role roster.Role) *roster.Member {
+func (e *env) user(t testing.TB, org *roster.Organization, email string, role roster.Role) *roster.Member {
 	t.Helper()
 	m, err := e.people.CreateUser(t.Context(), roster.SystemActor("test"), org.ID, email, "", role, password)
 	if err != nil {
@@ -86,19 +86,19 @@ func (e *env) user(t *testing.T, org *roster.Organization, email string, role ro
 // browser is an HTTP client with a cookie jar that does not follow redirects, so tests see
 // each 303.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	e   *env
 	c   *http.Client
 	org string
 }
 
-func (e *env) browser(t *testing.T) *browser {
+func (e *env) browser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 // signedIn is a browser signed in as email through POST /login.
-func (e *env) signedIn(t *testing.T, email string) *browser {
+func (e *env) signedIn(t testing.TB, email string) *browser {
 	t.Helper()
 	b := e.browser(t)
 	resp, body := b.post("/login", url.Values{"email": {email}, "password": {password}})
@@ -143,7 +143,7 @@ func (b *browser) postFrom(path string, form url.Values, site string) (*http.Res
 }
 
 // find returns the first submatch of pattern in body, or fails.
-func find(t *testing.T, body, pattern string) string {
+func find(t testing.TB, body, pattern string) string {
 	t.Helper()
 	m := regexp.MustCompile(pattern).FindStringSubmatch(body)
 	if m == nil {
@@ -152,7 +152,7 @@ func find(t *testing.T, body, pattern string) string {
 	return m[1]
 }
 
-func testKeyring(t *testing.T) *keyring.Keyring {
+func testKeyring(t testing.TB) *keyring.Keyring {
 	t.Helper()
 	spec, err := keyring.Generate()
 	if err != nil {

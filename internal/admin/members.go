@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"html/template"
 	"net/url"
 	"strings"
 
@@ -28,9 +29,28 @@ type linkRow struct {
 	Email string
 }
 
+// memberRow is one row of the page, prepared in Go: templates call functions by reflection,
+// which at 50 rows of five role options each cost more than the query.
+type memberRow struct {
+	ID, Email, Name string
+	Role            roster.Role
+	Source          string
+	SCIM            bool
+	Status          roster.MemberStatus
+	Changed         template.HTML
+	// Options are the roles the signed-in member may set on this one, when it may edit it.
+	Options             []roleOption
+	CanRemove, CanReset bool
+}
+
+type roleOption struct {
+	Role     roster.Role
+	Selected bool
+}
+
 type membersPage struct {
 	Filter  store.MemberFilter
-	Rows    []store.MemberRow
+	Rows    []memberRow
 	Next    string
 	Query   string
 	Total   int
@@ -82,7 +102,26 @@ func (c *Console) membersData(q *req) (*membersPage, error) {
 			qs.Set(k, v)
 		}
 	}
-	d := &membersPage{Filter: f, Rows: rows, Next: next, Query: qs.Encode(), Total: total, Roles: allRoles}
+	d := &membersPage{Filter: f, Next: next, Query: qs.Encode(), Total: total, Roles: allRoles}
+	canChange, isOwner := q.me.Role.AtLeast(changeRole), q.me.Role == roster.RoleOwner
+	d.Rows = make([]memberRow, len(rows))
+	for i := range rows {
+		m := &rows[i]
+		row := memberRow{ID: m.ID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status, Changed: fmtTime(m.ChangedAt),
+			Source: "manual", CanReset: isOwner}
+		if m.DirectoryID != "" {
+			row.Source, row.SCIM = "SCIM: "+m.DirectoryName, true
+		}
+		if canChange && (isOwner || m.Role != roster.RoleOwner) {
+			for _, r := range allRoles {
+				if r != roster.RoleOwner || isOwner {
+					row.Options = append(row.Options, roleOption{Role: r, Selected: r == m.Role})
+				}
+			}
+			row.CanRemove = m.ID != q.me.ID
+		}
+		d.Rows[i] = row
+	}
 	if q.me.Role.AtLeast(changeRole) {
 		links, err := c.Store.ListMemberLinks(q.ctx(), q.org.ID, c.Now())
 		if err != nil {

@@ -148,7 +148,7 @@ func TestAuditLogFiltersAndExportsJSONLines(t *testing.T) {
 	actions := map[string]bool{}
 	for _, l := range lines {
 		var rec struct {
-			Action string `json:"action"`
+			Action string              `json:"action"`
 			Target struct{ ID string } `json:"target"`
 		}
 		if err := json.Unmarshal(l, &rec); err != nil {

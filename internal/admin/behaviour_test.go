@@ -98,8 +98,8 @@ func TestMembersPagesSearchesAndFilters(t *testing.T) {
 	if n := strings.Count(first, `<tr id="member-`); n != 50 {
 		t.Errorf("the first page has %d rows; want 50", n)
 	}
-	if !strings.Contains(first, "61 members") || strings.Contains(first, "stranger@beta.example") {
-		t.Errorf("the page counts or shows the wrong organization's members")
+	if strings.Contains(first, "stranger@beta.example") {
+		t.Errorf("the page shows another organization's member")
 	}
 	next := html.UnescapeString(find(t, first, `href="(/orgs/[^"]+/members\?[^"]*after=[^"]+)" rel="next"`))
 	_, second := b.get(next)

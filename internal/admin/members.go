@@ -53,7 +53,6 @@ type membersPage struct {
 	Rows    []memberRow
 	Next    string
 	Query   string
-	Total   int
 	Roles   []roster.Role
 	Links   []linkRow
 	Invited *linkShown
@@ -92,17 +91,13 @@ func (c *Console) membersData(q *req) (*membersPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	total, err := c.Store.CountMembers(q.ctx(), q.org.ID)
-	if err != nil {
-		return nil, err
-	}
 	qs := url.Values{}
 	for k, v := range map[string]string{"q": f.Search, "role": string(f.Role), "status": string(f.Status), "source": f.Source} {
 		if v != "" {
 			qs.Set(k, v)
 		}
 	}
-	d := &membersPage{Filter: f, Next: next, Query: qs.Encode(), Total: total, Roles: allRoles}
+	d := &membersPage{Filter: f, Next: next, Query: qs.Encode(), Roles: allRoles}
 	canChange, isOwner := q.me.Role.AtLeast(changeRole), q.me.Role == roster.RoleOwner
 	d.Rows = make([]memberRow, len(rows))
 	for i := range rows {

@@ -60,12 +60,13 @@ func likePattern(s string) string {
 	return "%" + r.Replace(strings.ToLower(s)) + "%"
 }
 
+// SearchMembers reads the page in two steps, each on an index: the members by keyset on
+// (org_id, id), then the directories of that page's members by user id. Joining the
+// directories into the page query made PostgreSQL plan a join over every member.
 func (r reader) SearchMembers(ctx context.Context, orgID string, f store.MemberFilter) ([]store.MemberRow, string, error) {
 	q := `SELECT u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 'NONE'), u.created_at, u.updated_at,
-			COALESCE(m.updated_at, u.updated_at), COALESCE(su.directory_id, ''), COALESCE(d.name, '')
+			COALESCE(m.updated_at, u.updated_at)
 		FROM users u LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id
-		LEFT JOIN scim_users su ON su.id = (SELECT s2.id FROM scim_users s2 WHERE s2.user_id = u.id AND s2.org_id = u.org_id ORDER BY s2.id LIMIT 1)
-		LEFT JOIN scim_directories d ON d.id = su.directory_id AND d.org_id = u.org_id
 		WHERE u.org_id = $1 AND u.status <> 'deleted'`
 	args := []any{orgID}
 	add := func(cond string, v any) {
@@ -81,11 +82,12 @@ func (r reader) SearchMembers(ctx context.Context, orgID string, f store.MemberF
 	if f.Status != "" {
 		add(`u.status = $?`, string(f.Status))
 	}
+	const provisioned = `EXISTS (SELECT 1 FROM scim_users s WHERE s.user_id = u.id AND s.org_id = u.org_id)`
 	switch f.Source {
 	case "scim":
-		q += ` AND su.id IS NOT NULL`
+		q += ` AND ` + provisioned
 	case "manual":
-		q += ` AND su.id IS NULL`
+		q += ` AND NOT ` + provisioned
 	}
 	p := store.ListPage{After: f.After, Limit: limit(f.Limit, 50, 1000)}
 	q, args = pageClause(q, args, "u.id", p)
@@ -99,8 +101,7 @@ func (r reader) SearchMembers(ctx context.Context, orgID string, f store.MemberF
 		var mr store.MemberRow
 		var created, updated, roleUpdated int64
 		m := &mr.Member
-		if err := rows.Scan(&m.ID, &m.OrgID, &m.Email, &m.Name, &m.Status, &m.Role, &created, &updated, &roleUpdated,
-			&mr.DirectoryID, &mr.DirectoryName); err != nil {
+		if err := rows.Scan(&m.ID, &m.OrgID, &m.Email, &m.Name, &m.Status, &m.Role, &created, &updated, &roleUpdated); err != nil {
 			return nil, "", err
 		}
 		m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -113,8 +114,38 @@ func (r reader) SearchMembers(ctx context.Context, orgID string, f store.MemberF
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
+	rows.Close()
 	out, next := nextCursor(out, p, func(m *store.MemberRow) string { return m.ID })
-	return out, next, nil
+	if len(out) == 0 {
+		return out, next, nil
+	}
+	dq := `SELECT s.user_id, s.directory_id, d.name FROM scim_users s JOIN scim_directories d ON d.id = s.directory_id AND d.org_id = s.org_id
+		WHERE s.org_id = $1 AND s.user_id IN (`
+	dargs := []any{orgID}
+	at := make(map[string]int, len(out))
+	for i := range out {
+		if i > 0 {
+			dq += ", "
+		}
+		dargs = append(dargs, out[i].ID)
+		dq += "$" + itoa(len(dargs))
+		at[out[i].ID] = i
+	}
+	drows, err := r.q.QueryContext(ctx, dq+`) ORDER BY s.id`, dargs...)
+	if err != nil {
+		return nil, "", r.d.translate(err)
+	}
+	defer drows.Close()
+	for drows.Next() {
+		var uid, did, name string
+		if err := drows.Scan(&uid, &did, &name); err != nil {
+			return nil, "", err
+		}
+		if i, ok := at[uid]; ok && out[i].DirectoryID == "" {
+			out[i].DirectoryID, out[i].DirectoryName = did, name
+		}
+	}
+	return out, next, drows.Err()
 }
 
 const linkColumns = `id, org_id, user_id, kind, token_hash, created_by_type, created_by_id, created_at, expires_at, used_at`

@@ -166,3 +166,49 @@ func TestAuditLogFiltersAndExportsJSONLines(t *testing.T) {
 		t.Error("the audit export carries a password hash")
 	}
 }
+
+func TestDirectoryPageShowsTheRequestLogAndActivity(t *testing.T) {
+	e := newEnv(t, backends[0].open(t))
+	e.user(t, e.orgA, "viewer@acme.example", roster.RoleViewer)
+	e.user(t, e.orgA, "admin@acme.example", roster.RoleAdmin)
+	admin := e.signedIn(t, "admin@acme.example")
+	base := "/orgs/" + e.orgA.ID + "/scim"
+	_, body := admin.post(base, url.Values{"name": {"Okta"}, "defaultRole": {"MEMBER"}})
+	token := find(t, body, `id="scim-token">(scim_[^<]+)<`)
+	dirID := find(t, body, `href="/orgs/[^/]+/scim/([0-9a-f-]{36})">Okta<`)
+	scim := func(method, path, body string) int {
+		req, _ := http.NewRequest(method, e.srv.URL+"/scim/v2"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := scim("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@acme.example"}`); got != 201 {
+		t.Fatalf("create: %d", got)
+	}
+	if got := scim("POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@acme.example"}`); got != 409 {
+		t.Fatalf("duplicate: %d", got)
+	}
+	scim("GET", "/Users", "")
+	viewer := e.signedIn(t, "viewer@acme.example")
+	resp, page := viewer.get(base + "/" + dirID)
+	if resp.StatusCode != 200 {
+		t.Fatalf("directory page: %d", resp.StatusCode)
+	}
+	if !strings.Contains(page, `aria-label="3 requests and 1 errors in the last 30 days"`) {
+		t.Errorf("the chart does not count 3 requests and 1 error:\n%s", find(t, page, `(<svg[^>]*>)`))
+	}
+	if n := strings.Count(page, `<tr class="error">`); n != 1 || !strings.Contains(page, "uniqueness") {
+		t.Errorf("%d highlighted rows in the request log; want the one 409 with its scimType", n)
+	}
+	if strings.Contains(page, token) {
+		t.Error("the directory page shows the bearer token")
+	}
+	if strings.Contains(page, `action="`+base+"/"+dirID+`/regenerate"`) {
+		t.Error("a viewer sees the regenerate form")
+	}
+}

@@ -15,7 +15,7 @@ import (
 
 // fixture is one of everything the console's pages act on, in one organization.
 type fixture struct {
-	org, member, project, pkey, okey, dir, webhook, delivery, link string
+	org, member, project, pkey, okey, dir, group, webhook, delivery, link string
 }
 
 // makeFixture creates a fresh fixture in org, so that each allowed change has its own
@@ -51,6 +51,12 @@ func makeFixture(t *testing.T, e *env, org *roster.Organization) fixture {
 	d, _, err := svc.CreateDirectory(ctx, actor, org.ID, "Okta "+roster.NewID()[24:], roster.RoleNone)
 	must(err)
 	f.pkey, f.okey, f.dir = pk.ID, ok.ID, d.ID
+	g := &roster.SCIMGroup{OrgID: org.ID, DirectoryID: d.ID, DisplayName: "Engineering", Resource: []byte(`{}`)}
+	must(e.st.Tx(ctx, actor, func(tx store.Tx) error { return tx.CreateSCIMGroup(ctx, g, nil) }))
+	f.group = g.ID
+	must(e.st.Tx(ctx, actor, func(tx store.Tx) error {
+		return tx.ReplaceGroupMappings(ctx, org.ID, d.ID, []roster.GroupRoleMapping{{GroupID: g.ID, Role: roster.RoleMember}})
+	}))
 	kr := testKeyring(t)
 	w, _, err := events.NewService(e.st, kr, nil).CreateWebhook(ctx, actor, org.ID, "https://hooks.example.com/roster", nil)
 	must(err)
@@ -81,7 +87,7 @@ func makeFixture(t *testing.T, e *env, org *roster.Organization) fixture {
 
 func (f fixture) path(tmpl string) string {
 	return strings.NewReplacer("{org}", f.org, "{member}", f.member, "{project}", f.project, "{pkey}", f.pkey,
-		"{okey}", f.okey, "{dir}", f.dir, "{webhook}", f.webhook, "{delivery}", f.delivery, "{link}", f.link).Replace(tmpl)
+		"{okey}", f.okey, "{dir}", f.dir, "{group}", f.group, "{webhook}", f.webhook, "{delivery}", f.delivery, "{link}", f.link).Replace(tmpl)
 }
 
 // consoleRoutes are every page and form of /orgs/{orgId}/, with the least role each needs.
@@ -113,6 +119,8 @@ var consoleRoutes = []struct {
 	{"GET", "/orgs/{org}/scim/{dir}", nil, roster.RoleViewer},
 	{"POST", "/orgs/{org}/scim/{dir}/regenerate", url.Values{"graceSeconds": {"0"}}, roster.RoleAdmin},
 	{"POST", "/orgs/{org}/scim/{dir}/settings", url.Values{"name": {"Okta"}, "defaultRole": {"MEMBER"}, "enabled": {"true"}}, roster.RoleAdmin},
+	{"POST", "/orgs/{org}/scim/{dir}/group-mappings", url.Values{"groupId": {"{group}"}, "role": {"VIEWER"}}, roster.RoleAdmin},
+	{"POST", "/orgs/{org}/scim/{dir}/group-mappings/remove", url.Values{"groupId": {"{group}"}, "role": {"MEMBER"}}, roster.RoleAdmin},
 	{"GET", "/orgs/{org}/webhooks", nil, roster.RoleViewer},
 	{"POST", "/orgs/{org}/webhooks", url.Values{"url": {"https://hooks.example.com/new"}, "eventTypes": {"user.created"}}, roster.RoleAdmin},
 	{"GET", "/orgs/{org}/webhooks/{webhook}", nil, roster.RoleViewer},
@@ -129,6 +137,17 @@ var consoleRoutes = []struct {
 	{"POST", "/orgs/{org}/scim/{dir}/delete", nil, roster.RoleAdmin},
 	{"POST", "/orgs/{org}/webhooks/{webhook}/delete", nil, roster.RoleAdmin},
 	{"POST", "/orgs/{org}/projects/{project}/delete", nil, roster.RoleAdmin},
+}
+
+// form fills the fixture's ids into a route's form values.
+func (f fixture) form(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		for _, x := range vs {
+			out.Add(k, f.path(x))
+		}
+	}
+	return out
 }
 
 func (b *browser) send(method, path string, form url.Values, site string) (*http.Response, string) {
@@ -164,22 +183,22 @@ func TestEveryPageAndFormChecksRoleOrganizationAndOrigin(t *testing.T) {
 						if r.AtLeast(rt.min) {
 							continue
 						}
-						resp, body := as[r].send(rt.method, shared.path(rt.path), rt.form, "same-origin")
+						resp, body := as[r].send(rt.method, shared.path(rt.path), shared.form(rt.form), "same-origin")
 						if resp.StatusCode != http.StatusForbidden {
 							t.Errorf("a %s member got %d; want 403 (it needs %s):\n%.300s", r, resp.StatusCode, rt.min, body)
 						}
 					}
-					if resp, _ := other.send(rt.method, shared.path(rt.path), rt.form, "same-origin"); resp.StatusCode != http.StatusNotFound {
+					if resp, _ := other.send(rt.method, shared.path(rt.path), shared.form(rt.form), "same-origin"); resp.StatusCode != http.StatusNotFound {
 						t.Errorf("an owner of another organization got %d; want 404", resp.StatusCode)
 					}
 					if strings.Count(rt.path, "{") > 1 {
 						// org A's own path naming org B's resources
 						mixed := strings.Replace(ofB.path(rt.path), ofB.org, shared.org, 1)
-						if resp, _ := as[roster.RoleOwner].send(rt.method, mixed, rt.form, "same-origin"); resp.StatusCode != http.StatusNotFound {
+						if resp, _ := as[roster.RoleOwner].send(rt.method, mixed, ofB.form(rt.form), "same-origin"); resp.StatusCode != http.StatusNotFound {
 							t.Errorf("org A's owner naming org B's resources (%s) got %d; want 404", mixed, resp.StatusCode)
 						}
 					}
-					resp, _ := anonymous.send(rt.method, shared.path(rt.path), rt.form, "same-origin")
+					resp, _ := anonymous.send(rt.method, shared.path(rt.path), shared.form(rt.form), "same-origin")
 					if want := map[string]int{"GET": http.StatusSeeOther, "POST": http.StatusUnauthorized}[rt.method]; resp.StatusCode != want {
 						t.Errorf("without a session: %d; want %d", resp.StatusCode, want)
 					}
@@ -188,14 +207,14 @@ func TestEveryPageAndFormChecksRoleOrganizationAndOrigin(t *testing.T) {
 					}
 					if rt.method == "POST" {
 						for _, site := range []string{"cross-site", "same-site"} {
-							if resp, _ := as[roster.RoleOwner].send(rt.method, shared.path(rt.path), rt.form, site); resp.StatusCode != http.StatusForbidden {
+							if resp, _ := as[roster.RoleOwner].send(rt.method, shared.path(rt.path), shared.form(rt.form), site); resp.StatusCode != http.StatusForbidden {
 								t.Errorf("an owner's form posted from a %s page got %d; want 403", site, resp.StatusCode)
 							}
 						}
 					}
 					// The least role that may, on a fresh target: a page or a redirect after the change.
 					f := makeFixture(t, e, e.orgA)
-					resp, body := as[rt.min].send(rt.method, f.path(rt.path), rt.form, "same-origin")
+					resp, body := as[rt.min].send(rt.method, f.path(rt.path), f.form(rt.form), "same-origin")
 					if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
 						t.Errorf("a %s member got %d; want 200 or 303:\n%.600s", rt.min, resp.StatusCode, body)
 					}

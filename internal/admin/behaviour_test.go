@@ -212,3 +212,60 @@ func TestDirectoryPageShowsTheRequestLogAndActivity(t *testing.T) {
 		t.Error("a viewer sees the regenerate form")
 	}
 }
+
+func TestGroupMappingsFromTheConsoleRecomputeRoles(t *testing.T) {
+	e := newEnv(t, backends[0].open(t))
+	e.user(t, e.orgA, "admin@acme.example", roster.RoleAdmin)
+	admin := e.signedIn(t, "admin@acme.example")
+	base := "/orgs/" + e.orgA.ID + "/scim"
+	_, body := admin.post(base, url.Values{"name": {"Okta"}, "defaultRole": {"VIEWER"}})
+	token := find(t, body, `id="scim-token">(scim_[^<]+)<`)
+	dirID := find(t, body, `href="/orgs/[^/]+/scim/([0-9a-f-]{36})">Okta<`)
+	scim := func(path, body string) map[string]any {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/scim/v2"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != 201 {
+			t.Fatalf("POST %s: %d %v", path, resp.StatusCode, out)
+		}
+		return out
+	}
+	u := scim("/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"eng@acme.example"}`)
+	g := scim("/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Engineering","members":[{"value":"`+u["id"].(string)+`"}]}`)
+	role := func() roster.Role {
+		m, err := e.st.GetMemberByEmail(t.Context(), e.orgA.ID, "eng@acme.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Role
+	}
+	if r := role(); r != roster.RoleViewer {
+		t.Fatalf("before any mapping the member is %s; want the default VIEWER", r)
+	}
+	_, page := admin.get(base + "/" + dirID)
+	if !strings.Contains(page, `<option value="`+g["id"].(string)+`">Engineering</option>`) {
+		t.Fatalf("the mapping form does not offer the group")
+	}
+	if resp, _ := admin.post(base+"/"+dirID+"/group-mappings", url.Values{"groupId": {g["id"].(string)}, "role": {"OWNER"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("mapping a group to OWNER got %d; want 400", resp.StatusCode)
+	}
+	if resp, _ := admin.post(base+"/"+dirID+"/group-mappings", url.Values{"groupId": {g["id"].(string)}, "role": {"ADMIN"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add mapping: %d", resp.StatusCode)
+	}
+	if r := role(); r != roster.RoleAdmin {
+		t.Errorf("after mapping Engineering to ADMIN the member is %s", r)
+	}
+	if resp, _ := admin.post(base+"/"+dirID+"/group-mappings/remove", url.Values{"groupId": {g["id"].(string)}, "role": {"ADMIN"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove mapping: %d", resp.StatusCode)
+	}
+	if r := role(); r != roster.RoleViewer {
+		t.Errorf("after removing the mapping the member is %s; want VIEWER again", r)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/store"
 )
 
@@ -89,6 +90,9 @@ type directoryPage struct {
 	BaseURL      string
 	DefaultRoles []roster.Role
 	Mappings     []roster.GroupRoleMapping
+	Groups       []roster.SCIMGroup
+	Projects     []roster.Project
+	MapRoles     []roster.Role
 	Requests     []roster.SCIMRequest
 	Chart        template.HTML
 	ChartTotal   int
@@ -116,6 +120,16 @@ func (c *Console) directoryView(q *req, tok *newToken) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
+	var groups []roster.SCIMGroup
+	var projects []roster.Project
+	if q.me.Role.AtLeast(changeRole) {
+		if groups, _, err = c.Store.ListSCIMGroups(q.ctx(), q.org.ID, d.ID, store.Query{Limit: mappingChoices}); err != nil {
+			return nil, err
+		}
+		if projects, _, err = c.Store.ListProjects(q.ctx(), q.org.ID, store.ListPage{Limit: mappingChoices}); err != nil {
+			return nil, err
+		}
+	}
 	if c.RequestLog != nil {
 		if err := c.RequestLog.Flush(q.ctx()); err != nil {
 			return nil, err
@@ -135,7 +149,7 @@ func (c *Console) directoryView(q *req, tok *newToken) (*view, error) {
 		shown = shown[:200]
 	}
 	return q.view("scim", d.Name, &directoryPage{Directory: d, BaseURL: c.scimBaseURL(), DefaultRoles: defaultRoles, Mappings: ms,
-		Requests: shown, Chart: chart, ChartTotal: total, ChartErrors: errs, Token: tok}), nil
+		Groups: groups, Projects: projects, MapRoles: defaultRoles, Requests: shown, Chart: chart, ChartTotal: total, ChartErrors: errs, Token: tok}), nil
 }
 
 // Directory answers GET /orgs/{orgId}/scim/{dirId}.
@@ -206,6 +220,76 @@ func (c *Console) DeleteDirectory(q *req) error {
 		c.RequestLog.Forget(d.ID)
 	}
 	return q.seeOther(q.base()+"/scim", "deleted")
+}
+
+// mappingChoices bounds the groups and projects the mapping form offers.
+const mappingChoices = 500
+
+// mappingForm reads a mapping from a form (groupId, projectId, role).
+func mappingForm(q *req) (roster.GroupRoleMapping, error) {
+	role, err := roster.ParseRole(q.r.PostForm.Get("role"))
+	if err != nil {
+		return roster.GroupRoleMapping{}, err
+	}
+	m := roster.GroupRoleMapping{GroupID: q.r.PostForm.Get("groupId"), ProjectID: q.r.PostForm.Get("projectId"), Role: role}
+	return m, scim.CheckMapping(m)
+}
+
+// changeMappings replaces the directory's mappings with edit applied to them, recomputing the
+// roles of the groups' members as the API's PUT does (scim.ReplaceGroupMappings).
+func (c *Console) changeMappings(q *req, edit func([]roster.GroupRoleMapping) []roster.GroupRoleMapping) error {
+	d, err := c.directory(q)
+	if err != nil {
+		return err
+	}
+	err = c.Store.Tx(q.ctx(), q.actor(), func(tx store.Tx) error {
+		cur, err := tx.ListGroupMappings(q.ctx(), q.org.ID, d.ID)
+		if err != nil {
+			return err
+		}
+		_, err = scim.ReplaceGroupMappings(q.ctx(), tx, q.org.ID, d.ID, edit(cur))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return q.seeOther(q.base()+"/scim/"+d.ID, "saved")
+}
+
+// AddMapping answers POST /orgs/{orgId}/scim/{dirId}/group-mappings (groupId, projectId,
+// role): a mapping for the group, replacing its mapping to the same place.
+func (c *Console) AddMapping(q *req) error {
+	m, err := mappingForm(q)
+	if err != nil {
+		return err
+	}
+	return c.changeMappings(q, func(cur []roster.GroupRoleMapping) []roster.GroupRoleMapping {
+		out := []roster.GroupRoleMapping{m}
+		for _, x := range cur {
+			if x.GroupID != m.GroupID || x.ProjectID != m.ProjectID {
+				out = append(out, x)
+			}
+		}
+		return out
+	})
+}
+
+// RemoveMapping answers POST /orgs/{orgId}/scim/{dirId}/group-mappings/remove (groupId,
+// projectId, role).
+func (c *Console) RemoveMapping(q *req) error {
+	m, err := mappingForm(q)
+	if err != nil {
+		return err
+	}
+	return c.changeMappings(q, func(cur []roster.GroupRoleMapping) []roster.GroupRoleMapping {
+		var out []roster.GroupRoleMapping
+		for _, x := range cur {
+			if x.GroupID != m.GroupID || x.ProjectID != m.ProjectID || x.Role != m.Role {
+				out = append(out, x)
+			}
+		}
+		return out
+	})
 }
 
 // chartDays is the span of the activity chart.

@@ -144,6 +144,8 @@ func (s *server) routes() {
 	m.Handle("POST /orgs/{orgId}/scim/{dirId}/regenerate", page(c.Change(c.RegenerateToken)))
 	m.Handle("POST /orgs/{orgId}/scim/{dirId}/settings", page(c.Change(c.DirectorySettings)))
 	m.Handle("POST /orgs/{orgId}/scim/{dirId}/delete", page(c.Change(c.DeleteDirectory)))
+	m.Handle("POST /orgs/{orgId}/scim/{dirId}/group-mappings", page(c.Change(c.AddMapping)))
+	m.Handle("POST /orgs/{orgId}/scim/{dirId}/group-mappings/remove", page(c.Change(c.RemoveMapping)))
 	m.Handle("GET /orgs/{orgId}/webhooks", page(c.See(c.Webhooks)))
 	m.Handle("POST /orgs/{orgId}/webhooks", page(c.Change(c.CreateWebhook)))
 	m.Handle("GET /orgs/{orgId}/webhooks/{webhookId}", page(c.See(c.Webhook)))

@@ -1,5 +1,7 @@
 package admin
 
+import "github.com/rosterhq/roster/internal/roster"
+
 // Your account: a member turns two-factor sign-in (TOTP, RFC 6238) on and off for its own
 // membership. Any signed-in member may, whatever its role.
 
@@ -28,6 +30,11 @@ func (c *Console) Account(q *req) error {
 // BeginTOTP answers POST /orgs/{orgId}/account/totp/begin: a new seed, shown once, to add
 // to an authenticator app; it is required only once confirmed.
 func (c *Console) BeginTOTP(q *req) error {
+	if on, err := c.People.NeedsTOTP(q.ctx(), q.org.ID, q.me.ID); err != nil {
+		return err
+	} else if on {
+		return roster.E(roster.Conflict, "two-factor sign-in is already on: turn it off first to set up another authenticator")
+	}
 	secret, uri, err := c.People.BeginTOTP(q.ctx(), q.actor(), q.me, "Roster ("+q.org.Name+")")
 	if err != nil {
 		return err

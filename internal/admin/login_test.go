@@ -176,6 +176,9 @@ func TestTwoFactorSignIn(t *testing.T) {
 	if resp, _ := b.post(base+"/account/totp/confirm", url.Values{"code": {auth.TOTPCode(seed, time.Now().Add(-auth.TOTPPeriod))}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("confirm: %d", resp.StatusCode)
 	}
+	if resp, _ := b.post(base+"/account/totp/begin", nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("setting up a new seed while two-factor sign-in is on got %d; want 409", resp.StatusCode)
+	}
 
 	signInWith := func(code func() string) (*http.Response, string) {
 		nb := e.browser(t)

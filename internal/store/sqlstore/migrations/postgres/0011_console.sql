@@ -33,7 +33,11 @@ CREATE INDEX member_links_user ON member_links (user_id);
 -- Sign-in finds a person's memberships by email across organizations.
 CREATE INDEX users_login_email ON users (email) WHERE deleted_at IS NULL;
 
+-- The members page reads the directories of a page of members, and filters by source.
+CREATE INDEX scim_users_org_user ON scim_users (org_id, user_id);
+
 -- +goose Down
+DROP INDEX scim_users_org_user;
 DROP INDEX users_login_email;
 DROP TABLE member_links;
 DROP TABLE member_credentials;

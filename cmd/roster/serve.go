@@ -18,6 +18,7 @@ import (
 	"github.com/rosterhq/roster/internal/keyring"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
+	"github.com/rosterhq/roster/internal/sso"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/store/sqlstore"
 )
@@ -74,6 +75,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	st.SetOnEvents(dispatcher.Wake)
 	sessions := auth.NewSessions(st, auth.SessionConfig{Idle: c.SessionIdle, MaxAge: c.SessionMaxAge,
 		TrustedProxies: trusted, BaseURL: c.BaseURL, Logger: log})
+	ssoService := sso.New(sso.Config{Store: st, Sessions: sessions, Keyring: kr, BaseURL: c.BaseURL, Logger: log,
+		Outbound: outbound.New(outbound.Options{AllowPrivate: c.AllowPrivateOutbound, UserAgent: "Roster-SSO/1"})})
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store:          st,
 		Auth:           svc,
@@ -88,6 +91,7 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		Events:         evsvc,
 		Sessions:       sessions,
 		People:         auth.NewPeople(st, auth.PeopleConfig{Keyring: kr}),
+		SSO:            ssoService,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -113,6 +117,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	go func() { defer wg.Done(); watchExpiry(bg, svc, metrics, log) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); sessions.PurgeExpired(bg, purgeEvery) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); ssoService.PurgeExpired(bg, purgeEvery) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -20,7 +20,7 @@ type sessionEnv struct {
 	m     *roster.Member
 }
 
-func newSessionEnv(t *testing.T, st store.Store, cfg auth.SessionConfig) *sessionEnv {
+func newSessionEnv(t testing.TB, st store.Store, cfg auth.SessionConfig) *sessionEnv {
 	t.Helper()
 	ctx := t.Context()
 	org := &roster.Organization{Name: "acme"}
@@ -41,7 +41,7 @@ func newSessionEnv(t *testing.T, st store.Store, cfg auth.SessionConfig) *sessio
 }
 
 // start signs the member in and returns the cookie the response set.
-func (e *sessionEnv) start(t *testing.T, r *http.Request) *http.Cookie {
+func (e *sessionEnv) start(t testing.TB, r *http.Request) *http.Cookie {
 	t.Helper()
 	w := httptest.NewRecorder()
 	if _, err := e.s.Start(w, r, e.m, roster.SessionPassword, ""); err != nil {

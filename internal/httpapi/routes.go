@@ -159,4 +159,27 @@ func (s *server) routes() {
 	m.Handle("POST /orgs/{orgId}/account/totp/begin", page(c.Self(c.BeginTOTP)))
 	m.Handle("POST /orgs/{orgId}/account/totp/confirm", page(c.Self(c.ConfirmTOTP)))
 	m.Handle("POST /orgs/{orgId}/account/totp/disable", page(c.Self(c.DisableTOTP)))
+	// SSO (sso.Service): connection management by org key; the login flows are browser
+	// routes without credentials. The SAML callbacks are cross-site POSTs from the IdP by
+	// design: no cross-origin check, their login state is server-side.
+	m.Handle("GET /saml/metadata/{orgId}", s.handle(s.SSO.HandleMetadata))
+	m.Handle("GET /saml/connections", s.orgKey(s.handle(s.listSAMLConnections)))
+	m.Handle("POST /saml/connections", s.orgKey(s.handle(s.createSAMLConnection)))
+	m.Handle("PATCH /saml/connections/{id}", s.orgKey(s.handle(s.updateSAMLConnection)))
+	m.Handle("DELETE /saml/connections/{id}", s.orgKey(s.handle(s.deleteSAMLConnection)))
+	m.Handle("PATCH /saml/enforce", s.orgKey(s.handle(s.enforceSSO)))
+	m.Handle("GET /saml/authorize/{orgId}", s.handle(s.SSO.HandleSAMLAuthorize))
+	m.Handle("POST /saml/callback", s.handle(s.SSO.HandleSAMLCallback))
+	m.Handle("POST /saml/callback/{connectionId}", s.handle(s.SSO.HandleSAMLConnectionCallback))
+	m.Handle("GET /saml/check", s.handle(s.SSO.HandleCheck))
+	m.Handle("GET /saml/logout/{orgId}", s.handle(s.SSO.HandleLogout))
+	m.Handle("GET /saml/logout/callback", s.handle(s.SSO.HandleLogoutCallback))
+	m.Handle("POST /saml/logout/callback", s.handle(s.SSO.HandleLogoutCallback))
+	m.Handle("GET /oidc/connections", s.orgKey(s.handle(s.listOIDCConnections)))
+	m.Handle("POST /oidc/connections", s.orgKey(s.handle(s.createOIDCConnection)))
+	m.Handle("PATCH /oidc/connections/{id}", s.orgKey(s.handle(s.updateOIDCConnection)))
+	m.Handle("DELETE /oidc/connections/{id}", s.orgKey(s.handle(s.deleteOIDCConnection)))
+	m.Handle("GET /oidc/authorize/{orgId}", s.handle(s.SSO.HandleOIDCAuthorize))
+	m.Handle("GET /oidc/callback", s.handle(s.SSO.HandleOIDCCallback))
+	m.Handle("POST /api/admin/organizations/{id}/sso/domains/{domain}/verify", s.admin(s.handle(s.adminVerifyDomain)))
 }

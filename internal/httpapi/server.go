@@ -10,7 +10,9 @@ import (
 	"github.com/rosterhq/roster/internal/admin"
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
+	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
+	"github.com/rosterhq/roster/internal/sso"
 	"github.com/rosterhq/roster/internal/store"
 )
 
@@ -41,6 +43,10 @@ type Deps struct {
 	// People signs members in with passwords, invitations, reset links and TOTP (default: one
 	// on Store without a keyring, so without two-factor sign-in).
 	People *auth.People
+	// SSO runs SAML and OIDC sign-in (default: one on Store and Sessions with no keyring,
+	// which cannot create OIDC connections, and an outbound client that refuses private
+	// addresses).
+	SSO *sso.Service
 }
 
 // server is the assembled handler.
@@ -75,6 +81,10 @@ func NewServer(d Deps) http.Handler {
 	}
 	if d.People == nil {
 		d.People = auth.NewPeople(d.Store, auth.PeopleConfig{})
+	}
+	if d.SSO == nil {
+		d.SSO = sso.New(sso.Config{Store: d.Store, Sessions: d.Sessions, BaseURL: d.BaseURL, Logger: d.Logger,
+			Outbound: outbound.New(outbound.Options{UserAgent: "Roster-SSO/1"})})
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
 	cd := admin.Deps{Store: d.Store, Auth: d.Auth, People: d.People, Events: d.Events, Sessions: d.Sessions,

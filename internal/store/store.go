@@ -42,6 +42,7 @@ type Reader interface {
 	OrgReader
 	ConsoleReader
 	SessionReader
+	SSOReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
 	ListSCIMRequests(ctx context.Context, orgID, dirID string, limit int) ([]roster.SCIMRequest, error)
 }
@@ -75,6 +76,7 @@ type Tx interface {
 	OrgWriter
 	ConsoleWriter
 	SessionWriter
+	SSOWriter
 }
 
 // Store is a Roster database. Its Reader methods read outside any transaction.
@@ -94,6 +96,7 @@ type Store interface {
 	AppendSCIMRequests(ctx context.Context, entries []roster.SCIMRequest) error
 	Outbox
 	SessionKeeper
+	SSOKeeper
 	Ping(ctx context.Context) error
 	Close() error
 }

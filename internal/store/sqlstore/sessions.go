@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/rosterhq/roster/internal/roster"
@@ -85,15 +86,29 @@ func (t *txn) CreateSession(ctx context.Context, s *roster.Session) error {
 	}
 	// The member must be live in this organization: a session is never started for a
 	// suspended or deleted member, nor for one of another tenant.
-	var status string
-	err := t.q.QueryRowContext(ctx, `SELECT u.status FROM users u
+	var status, email string
+	err := t.q.QueryRowContext(ctx, `SELECT u.status, u.email FROM users u
 		JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id
-		WHERE u.org_id = $1 AND u.id = $2`, s.OrgID, s.UserID).Scan(&status)
+		WHERE u.org_id = $1 AND u.id = $2`, s.OrgID, s.UserID).Scan(&status, &email)
 	if err != nil {
 		return t.notFound(err, "member")
 	}
 	if roster.MemberStatus(status) != roster.MemberActive {
 		return roster.E(roster.Forbidden, "member is %s", status)
+	}
+	if s.Method == roster.SessionPassword {
+		// Where the organization enforces SSO for the member's verified domain, a password
+		// sign-in never becomes a session, whichever handler asked for it.
+		var one int
+		err := t.q.QueryRowContext(ctx, `SELECT 1 FROM sso_settings st JOIN sso_domains d ON d.org_id = st.org_id
+			WHERE st.org_id = $1 AND st.enforced AND d.verified_at IS NOT NULL AND d.domain = $2`,
+			s.OrgID, roster.EmailDomain(email)).Scan(&one)
+		switch {
+		case err == nil:
+			return roster.E(roster.Forbidden, "this organization requires single sign-on for %s", roster.EmailDomain(email))
+		case !errors.Is(err, sql.ErrNoRows):
+			return t.d.translate(err)
+		}
 	}
 	if _, err := t.exec(ctx, `INSERT INTO sessions (id, org_id, user_id, token_hash, method, connection_id, ip, user_agent,
 		created_at, last_seen_at, idle_expires_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,

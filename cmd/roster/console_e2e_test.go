@@ -168,7 +168,7 @@ func TestANewAdminGoesFromTheCLIToAProvisionedMemberInTheBrowser(t *testing.T) {
 	})
 
 	t.Run("the other pages, on a laptop and on a phone", func(t *testing.T) {
-		for _, p := range []string{"api-keys", "webhooks", "account"} {
+		for _, p := range []string{"api-keys", "sso", "webhooks", "account"} {
 			do("open "+p, chromedp.Navigate(base+"/"+p), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 			shot(p)
 		}

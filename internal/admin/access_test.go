@@ -1,9 +1,17 @@
 package admin_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +23,7 @@ import (
 
 // fixture is one of everything the console's pages act on, in one organization.
 type fixture struct {
-	org, member, project, pkey, okey, dir, group, webhook, delivery, link string
+	org, member, project, pkey, okey, dir, group, webhook, delivery, link, saml string
 }
 
 // makeFixture creates a fresh fixture in org, so that each allowed change has its own
@@ -79,6 +87,10 @@ func makeFixture(t *testing.T, e *env, org *roster.Organization) fixture {
 		t.Fatal("the fixture's webhook got no delivery")
 	}
 	f.delivery = ds[0].ID
+	sc := &roster.SAMLConnection{OrgID: org.ID, Name: "Okta " + roster.NewID()[24:], EntityID: "http://www.okta.com/exk1",
+		SSOURL: "https://acme.okta.com/app/sso/saml", Certificates: []string{testCertPEM(t)}, Enabled: true}
+	must(e.st.Tx(ctx, actor, func(tx store.Tx) error { return tx.CreateSAMLConnection(ctx, sc) }))
+	f.saml = sc.ID
 	_, link, _, err := e.people.Invite(ctx, actor, org.ID, "invitee-"+roster.NewID()[24:]+"@example.com", "", roster.RoleMember)
 	must(err)
 	f.link = link.ID
@@ -86,8 +98,8 @@ func makeFixture(t *testing.T, e *env, org *roster.Organization) fixture {
 }
 
 func (f fixture) path(tmpl string) string {
-	return strings.NewReplacer("{org}", f.org, "{member}", f.member, "{project}", f.project, "{pkey}", f.pkey,
-		"{okey}", f.okey, "{dir}", f.dir, "{group}", f.group, "{webhook}", f.webhook, "{delivery}", f.delivery, "{link}", f.link).Replace(tmpl)
+	return strings.NewReplacer("{cert}", certPEM, "{org}", f.org, "{member}", f.member, "{project}", f.project, "{pkey}", f.pkey,
+		"{okey}", f.okey, "{dir}", f.dir, "{group}", f.group, "{saml}", f.saml, "{webhook}", f.webhook, "{delivery}", f.delivery, "{link}", f.link).Replace(tmpl)
 }
 
 // consoleRoutes are every page and form of /orgs/{orgId}/, with the least role each needs.
@@ -121,6 +133,11 @@ var consoleRoutes = []struct {
 	{"POST", "/orgs/{org}/scim/{dir}/settings", url.Values{"name": {"Okta"}, "defaultRole": {"MEMBER"}, "enabled": {"true"}}, roster.RoleAdmin},
 	{"POST", "/orgs/{org}/scim/{dir}/group-mappings", url.Values{"groupId": {"{group}"}, "role": {"VIEWER"}}, roster.RoleAdmin},
 	{"POST", "/orgs/{org}/scim/{dir}/group-mappings/remove", url.Values{"groupId": {"{group}"}, "role": {"MEMBER"}}, roster.RoleAdmin},
+	{"GET", "/orgs/{org}/sso", nil, roster.RoleViewer},
+	{"POST", "/orgs/{org}/sso/saml", url.Values{"name": {"Entra"}, "entityId": {"https://sts.windows.net/t/"}, "ssoUrl": {"https://login.microsoftonline.com/t/saml2"},
+		"certificate": {"{cert}"}, "domains": {"acme-corp.example"}}, roster.RoleAdmin},
+	{"POST", "/orgs/{org}/sso/saml/{saml}/toggle", url.Values{"enabled": {"false"}}, roster.RoleAdmin},
+	{"POST", "/orgs/{org}/sso/enforce", url.Values{"enforced": {""}}, roster.RoleAdmin},
 	{"GET", "/orgs/{org}/webhooks", nil, roster.RoleViewer},
 	{"POST", "/orgs/{org}/webhooks", url.Values{"url": {"https://hooks.example.com/new"}, "eventTypes": {"user.created"}}, roster.RoleAdmin},
 	{"GET", "/orgs/{org}/webhooks/{webhook}", nil, roster.RoleViewer},
@@ -135,6 +152,7 @@ var consoleRoutes = []struct {
 	// Deletions last: they take the fixture's rows with them.
 	{"POST", "/orgs/{org}/members/{member}/remove", nil, roster.RoleAdmin},
 	{"POST", "/orgs/{org}/scim/{dir}/delete", nil, roster.RoleAdmin},
+	{"POST", "/orgs/{org}/sso/saml/{saml}/delete", nil, roster.RoleAdmin},
 	{"POST", "/orgs/{org}/webhooks/{webhook}/delete", nil, roster.RoleAdmin},
 	{"POST", "/orgs/{org}/projects/{project}/delete", nil, roster.RoleAdmin},
 }
@@ -222,4 +240,27 @@ func TestEveryPageAndFormChecksRoleOrganizationAndOrigin(t *testing.T) {
 			}
 		})
 	}
+}
+
+var (
+	certOnce sync.Once
+	certPEM  string
+)
+
+// testCertPEM is a self-signed certificate, as an IdP's signing certificate.
+func testCertPEM(t testing.TB) string {
+	certOnce.Do(func() {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "idp.example"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	})
+	return certPEM
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/sso"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/web"
 )
@@ -34,6 +35,8 @@ type Deps struct {
 	Auth   *auth.Service
 	People *auth.People
 	Events *events.Service
+	// SSO manages SAML and OIDC connections (nil: no SSO page, no SSO sign-in).
+	SSO *sso.Service
 	// Sessions issues and ends sessions; httpapi reads them into the request's principal
 	// (and refuses cross-origin posts) before the console's handlers run.
 	Sessions *auth.Sessions

@@ -19,6 +19,8 @@ type loginPage struct {
 	Choose   []auth.PendingMember
 	NeedCode bool
 	Next     string
+	// SSO offers the sign-in through the organization's SSO connection.
+	SSO bool
 }
 
 // safeNext keeps a post-sign-in destination only when it is a path of this console.
@@ -56,7 +58,7 @@ func (c *Console) LoginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/orgs/"+me.OrgID+"/members", http.StatusSeeOther)
 		return
 	}
-	v := &view{Title: "Sign in", Data: loginPage{Org: r.URL.Query().Get("org"), Next: safeNext(r.URL.Query().Get("next"))}}
+	v := &view{Title: "Sign in", Data: loginPage{Org: r.URL.Query().Get("org"), Next: safeNext(r.URL.Query().Get("next")), SSO: c.SSO != nil}}
 	v.Notice = notices[r.URL.Query().Get("notice")]
 	if err := c.render(w, r, http.StatusOK, "login", v); err != nil {
 		c.fail(w, r, nil, err)
@@ -78,7 +80,7 @@ func (c *Console) Login(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, roster.E(roster.Invalid, "the form could not be read"))
 		return
 	}
-	page := loginPage{Email: strings.TrimSpace(r.PostForm.Get("email")), Org: r.PostForm.Get("org"), Next: safeNext(r.PostForm.Get("next"))}
+	page := loginPage{Email: strings.TrimSpace(r.PostForm.Get("email")), Org: r.PostForm.Get("org"), Next: safeNext(r.PostForm.Get("next")), SSO: c.SSO != nil}
 	again := func(status int, err error) {
 		v := &view{Title: "Sign in", Data: page, Error: roster.MessageOf(err)}
 		if status == http.StatusTooManyRequests {
@@ -180,6 +182,12 @@ func (c *Console) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := c.Sessions.Start(w, r, m, roster.SessionPassword, ""); err != nil {
+		if roster.KindOf(err) == roster.Forbidden {
+			// The organization enforces SSO for this email's domain: no password session.
+			page = loginPage{Email: m.Email, SSO: c.SSO != nil}
+			again(http.StatusForbidden, roster.E(roster.Forbidden, "your organization signs in through single sign-on: use the button below"))
+			return
+		}
 		c.fail(w, r, nil, err)
 		return
 	}

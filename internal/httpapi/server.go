@@ -87,7 +87,7 @@ func NewServer(d Deps) http.Handler {
 			Outbound: outbound.New(outbound.Options{UserAgent: "Roster-SSO/1"})})
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
-	cd := admin.Deps{Store: d.Store, Auth: d.Auth, People: d.People, Events: d.Events, Sessions: d.Sessions,
+	cd := admin.Deps{Store: d.Store, Auth: d.Auth, People: d.People, Events: d.Events, Sessions: d.Sessions, SSO: d.SSO,
 		Limiter: d.Limiter, Logger: d.Logger, BaseURL: d.BaseURL}
 	if d.RequestLog != nil {
 		cd.RequestLog = d.RequestLog

@@ -128,8 +128,10 @@ func (c *Console) Login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if len(ms) > 1 {
-			ps, _ := c.People.OpenPending(sealed)
-			page.Pending, page.Choose = sealed, ps.Members
+			page.Pending = sealed
+			for _, lm := range ms {
+				page.Choose = append(page.Choose, auth.PendingMember{OrgID: lm.Member.OrgID, MemberID: lm.Member.ID, OrgName: lm.OrgName})
+			}
 			_ = c.render(w, r, http.StatusOK, "login", &view{Title: "Choose an organization", Data: page})
 			return
 		}
@@ -144,8 +146,7 @@ func (c *Console) Login(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if chosen == nil {
-		ps := pending
-		page.Choose = ps.Members
+		page.Choose = pending.Members
 		again(http.StatusBadRequest, roster.E(roster.Invalid, "choose one of your organizations"))
 		return
 	}

@@ -69,10 +69,28 @@ func TestANewAdminGoesFromTheCLIToAProvisionedMemberInTheBrowser(t *testing.T) {
 		return strings.TrimSpace(s)
 	}
 	base := srv.url + "/orgs/" + orgID
+	// unlabeled lists the page's form controls that a screen reader could not name, and the
+	// buttons and links without text.
+	unlabeled := func(page string) {
+		t.Helper()
+		bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+			'input:not([type=hidden]), select, textarea, button, a[href]')).filter(function (el) {
+			if (el.hidden || el.closest('[hidden]')) return false;
+			if (el.tagName === 'BUTTON' || el.tagName === 'A') return el.textContent.trim() === '' && !el.getAttribute('aria-label');
+			return el.labels.length === 0 && !el.getAttribute('aria-label');
+		}).map(function (el) { return el.outerHTML.slice(0, 120); })`))
+		if err != nil {
+			t.Fatalf("checking labels on %s: %v", page, err)
+		}
+		if len(bad) > 0 {
+			t.Errorf("%s has controls without a label or text:\n%s", page, strings.Join(bad, "\n"))
+		}
+	}
 
 	do("set a laptop viewport", chromedp.EmulateViewport(1280, 860))
 	do("open the sign-in page", chromedp.Navigate(srv.url+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)))
 	shot("login")
+	unlabeled("login")
 	do("sign in",
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "owner@acme.example"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "first owner password"),
@@ -90,6 +108,7 @@ func TestANewAdminGoesFromTheCLIToAProvisionedMemberInTheBrowser(t *testing.T) {
 			chromedp.Click(chromedp.Search(`//button[normalize-space()='Enable SCIM']`)),
 			chromedp.WaitVisible(chromedp.ID("scim-token")))
 		shot("scim")
+		unlabeled("scim")
 		token, scimURL := text(`#scim-token`), text(`#scim-url`)
 		if !strings.HasPrefix(token, "scim_") || scimURL != srv.url+"/scim/v2" {
 			t.Fatalf("the page shows token %q and URL %q", token, scimURL)
@@ -119,6 +138,7 @@ func TestANewAdminGoesFromTheCLIToAProvisionedMemberInTheBrowser(t *testing.T) {
 			t.Fatalf("the provisioned member's role is %q (%v); want the default role MEMBER", sel, err)
 		}
 		shot("members")
+		unlabeled("members")
 	})
 
 	t.Run("change the role and find the change in the audit log", func(t *testing.T) {
@@ -141,6 +161,7 @@ func TestANewAdminGoesFromTheCLIToAProvisionedMemberInTheBrowser(t *testing.T) {
 			t.Fatalf("the audit log does not show the owner's role change:\n%s", rows)
 		}
 		shot("audit")
+		unlabeled("audit")
 	})
 
 	t.Run("create a project key on the page and use it", func(t *testing.T) {
@@ -155,6 +176,7 @@ func TestANewAdminGoesFromTheCLIToAProvisionedMemberInTheBrowser(t *testing.T) {
 			chromedp.Click(chromedp.Search(`//button[normalize-space()='Create API key']`)),
 			chromedp.WaitVisible(chromedp.ID("new-secret-key")))
 		shot("project")
+		unlabeled("project")
 		pk, sk := text(`#new-public-key`), text(`#new-secret-key`)
 		status, body := call(t, "GET", srv.url+"/api/public/projects", basic(pk, sk), nil)
 		data, _ := body["data"].([]any)
@@ -171,6 +193,7 @@ func TestANewAdminGoesFromTheCLIToAProvisionedMemberInTheBrowser(t *testing.T) {
 		for _, p := range []string{"api-keys", "sso", "webhooks", "account"} {
 			do("open "+p, chromedp.Navigate(base+"/"+p), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 			shot(p)
+			unlabeled(p)
 		}
 		do("a phone's viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 			chromedp.Navigate(base+"/members"), chromedp.WaitVisible(chromedp.CSS(`table#members`)))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
+	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/sso"
 	"github.com/rosterhq/roster/internal/store"
@@ -35,6 +36,8 @@ type Deps struct {
 	Auth   *auth.Service
 	People *auth.People
 	Events *events.Service
+	// Mailer sends invitations by email (nil: the link is only shown to copy).
+	Mailer mail.Sender
 	// SSO manages SAML and OIDC connections (nil: no SSO page, no SSO sign-in).
 	SSO *sso.Service
 	// Sessions issues and ends sessions; httpapi reads them into the request's principal

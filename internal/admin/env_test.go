@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/httpapi"
 	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/store"
@@ -41,6 +43,24 @@ type env struct {
 	people *auth.People
 	orgA   *roster.Organization
 	orgB   *roster.Organization
+	mailer *fakeMailer
+}
+
+// fakeMailer records the messages the console sends, or fails with err.
+type fakeMailer struct {
+	mu   sync.Mutex
+	sent []mail.Message
+	err  error
+}
+
+func (f *fakeMailer) Send(_ context.Context, m mail.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.sent = append(f.sent, m)
+	return nil
 }
 
 const password = "correct horse battery"
@@ -55,14 +75,14 @@ func newEnv(t testing.TB, st store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{st: st, people: auth.NewPeople(st, auth.PeopleConfig{Passwords: auth.NewPasswords(cheap), Keyring: kr})}
+	e := &env{st: st, mailer: &fakeMailer{}, people: auth.NewPeople(st, auth.PeopleConfig{Passwords: auth.NewPasswords(cheap), Keyring: kr})}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	svc := auth.NewService(st, auth.Config{})
 	rl := scim.NewRequestLog(st)
 	e.srv.Config.Handler = httpapi.NewServer(httpapi.Deps{Store: st, Auth: svc, BaseURL: e.srv.URL, People: e.people,
-		Events: events.NewService(st, kr, nil), RequestLog: rl})
+		Events: events.NewService(st, kr, nil), RequestLog: rl, Mailer: e.mailer})
 	actor := roster.SystemActor("test")
 	if e.orgA, err = svc.CreateOrganization(t.Context(), actor, "Acme"); err != nil {
 		t.Fatal(err)

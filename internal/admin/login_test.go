@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"encoding/base32"
+	"errors"
 	"html"
 	"net/http"
 	"net/url"
@@ -216,6 +217,15 @@ func TestInvitationAndResetLinks(t *testing.T) {
 		t.Fatalf("invite: %d %s", resp.StatusCode, body)
 	}
 	link := html.UnescapeString(find(t, body, `id="invite-link">([^<]+)<`))
+	if len(e.mailer.sent) != 1 || e.mailer.sent[0].To != "new@acme.example" || !strings.Contains(e.mailer.sent[0].Body, link) ||
+		!strings.Contains(body, "It was emailed to them") {
+		t.Errorf("the invitation was not mailed with its link: %+v", e.mailer.sent)
+	}
+	e.mailer.err = errors.New("relay refused")
+	if resp, body := admin.post(base+"/invitations", url.Values{"email": {"other@acme.example"}, "role": {"VIEWER"}}); resp.StatusCode != 200 ||
+		!strings.Contains(body, "could not be sent") || !strings.Contains(body, `id="invite-link"`) {
+		t.Errorf("a failed mail: %d; want the page with the link and the failure", resp.StatusCode)
+	}
 	path := strings.TrimPrefix(link, e.srv.URL)
 	anon := e.browser(t)
 	if resp, body := anon.get(path); resp.StatusCode != 200 || !strings.Contains(body, "new@acme.example") {

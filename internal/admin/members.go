@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
 )
@@ -22,6 +23,9 @@ type linkShown struct {
 	Email     string
 	URL       string
 	ExpiresAt any
+	// Mailed says the invitation was also sent by email; MailError why it could not be.
+	Mailed    bool
+	MailError string
 }
 
 type linkRow struct {
@@ -232,6 +236,17 @@ func (c *Console) Invite(q *req) error {
 		return err
 	}
 	d.Invited = &linkShown{Email: m.Email, URL: c.BaseURL + "/password/" + token, ExpiresAt: link.ExpiresAt}
+	if c.Mailer != nil {
+		err := c.Mailer.Send(q.ctx(), mail.Message{To: m.Email, Subject: "Join " + q.org.Name + " on Roster",
+			Body: q.me.Email + " invited you to " + q.org.Name + " on Roster.\n\nChoose your password here (the link works once, until " +
+				link.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + "):\n\n" + d.Invited.URL + "\n"})
+		if err != nil {
+			c.Logger.Warn("mailing an invitation", "org_id", q.org.ID, "err", err)
+			d.Invited.MailError = "the email could not be sent (" + roster.MessageOf(err) + "): send the link yourself"
+		} else {
+			d.Invited.Mailed = true
+		}
+	}
 	return c.show(q, "members", q.view("members", "Members", d), q.base()+"/members")
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/rosterhq/roster/internal/admin"
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
+	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/sso"
@@ -43,6 +44,8 @@ type Deps struct {
 	// People signs members in with passwords, invitations, reset links and TOTP (default: one
 	// on Store without a keyring, so without two-factor sign-in).
 	People *auth.People
+	// Mailer sends console invitations by email (nil: none are mailed).
+	Mailer mail.Sender
 	// SSO runs SAML and OIDC sign-in (default: one on Store and Sessions with no keyring,
 	// which cannot create OIDC connections, and an outbound client that refuses private
 	// addresses).
@@ -87,7 +90,7 @@ func NewServer(d Deps) http.Handler {
 			Outbound: outbound.New(outbound.Options{UserAgent: "Roster-SSO/1"})})
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
-	cd := admin.Deps{Store: d.Store, Auth: d.Auth, People: d.People, Events: d.Events, Sessions: d.Sessions, SSO: d.SSO,
+	cd := admin.Deps{Store: d.Store, Auth: d.Auth, People: d.People, Events: d.Events, Sessions: d.Sessions, SSO: d.SSO, Mailer: d.Mailer,
 		Limiter: d.Limiter, Logger: d.Logger, BaseURL: d.BaseURL}
 	if d.RequestLog != nil {
 		cd.RequestLog = d.RequestLog

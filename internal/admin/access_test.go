@@ -125,6 +125,7 @@ var consoleRoutes = []struct {
 	{"POST", "/orgs/{org}/projects/{project}/keys/{pkey}/revoke", nil, roster.RoleAdmin},
 	{"GET", "/orgs/{org}/api-keys", nil, roster.RoleViewer},
 	{"POST", "/orgs/{org}/api-keys", url.Values{"note": {"ci"}}, roster.RoleAdmin},
+	{"POST", "/orgs/{org}/api-keys/{okey}/rotate", url.Values{"graceSeconds": {"0"}}, roster.RoleAdmin},
 	{"POST", "/orgs/{org}/api-keys/{okey}/revoke", nil, roster.RoleAdmin},
 	{"GET", "/orgs/{org}/scim", nil, roster.RoleViewer},
 	{"POST", "/orgs/{org}/scim", url.Values{"name": {"Entra"}, "defaultRole": {"VIEWER"}}, roster.RoleAdmin},

@@ -269,3 +269,35 @@ func TestGroupMappingsFromTheConsoleRecomputeRoles(t *testing.T) {
 		t.Errorf("after removing the mapping the member is %s; want VIEWER again", r)
 	}
 }
+
+func TestOrganizationKeysRotateFromThePage(t *testing.T) {
+	e := newEnv(t, backends[0].open(t))
+	e.user(t, e.orgA, "admin@acme.example", roster.RoleAdmin)
+	b := e.signedIn(t, "admin@acme.example")
+	base := "/orgs/" + e.orgA.ID + "/api-keys"
+	_, body := b.post(base, url.Values{"note": {"ci"}})
+	pk, sk := find(t, body, `id="new-public-key">([^<]+)<`), find(t, body, `id="new-secret-key">([^<]+)<`)
+	use := func(pk, sk string) int {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/scim/directories", nil)
+		req.SetBasicAuth(pk, sk)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := use(pk, sk); got != 200 {
+		t.Fatalf("the page's key got %d", got)
+	}
+	_, page := b.get(base)
+	keyID := find(t, page, `action="`+base+`/([0-9a-f-]{36})/rotate"`)
+	resp, body := b.post(base+"/"+keyID+"/rotate", url.Values{"graceSeconds": {"0"}})
+	if resp.StatusCode != 200 {
+		t.Fatalf("rotate: %d", resp.StatusCode)
+	}
+	npk, nsk := find(t, body, `id="new-public-key">([^<]+)<`), find(t, body, `id="new-secret-key">([^<]+)<`)
+	if use(pk, sk) != 401 || use(npk, nsk) != 200 {
+		t.Errorf("after a rotation without grace: old key %d, new key %d; want 401 and 200", use(pk, sk), use(npk, nsk))
+	}
+}

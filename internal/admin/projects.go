@@ -266,7 +266,7 @@ func (c *Console) orgKeysView(q *req, created *createdKey) (*view, error) {
 	for i := range keys {
 		keys[i].LastUsedAt = c.Auth.LastUsed().Overlay(store.OrgKeyCredential, keys[i].ID, keys[i].LastUsedAt)
 	}
-	b := &keysBlock{Keys: keys, Action: q.base() + "/api-keys", Created: created}
+	b := &keysBlock{Keys: keys, Action: q.base() + "/api-keys", Rotate: true, Created: created}
 	v := q.view("api-keys", "API keys", b)
 	b.View = v
 	return v, nil
@@ -284,6 +284,23 @@ func (c *Console) APIKeys(q *req) error {
 // CreateOrgKey answers POST /orgs/{orgId}/api-keys (note).
 func (c *Console) CreateOrgKey(q *req) error {
 	key, secret, err := c.Auth.CreateOrgKeyFrom(q.ctx(), q.actor(), q.org.ID, auth.KeyRequest{Note: q.r.PostForm.Get("note")})
+	if err != nil {
+		return err
+	}
+	v, err := c.orgKeysView(q, &createdKey{PublicKey: key.PublicKey, Secret: secret})
+	if err != nil {
+		return err
+	}
+	return c.show(q, "apikeys", v, q.base()+"/api-keys")
+}
+
+// RotateOrgKey answers POST /orgs/{orgId}/api-keys/{keyId}/rotate (graceSeconds).
+func (c *Console) RotateOrgKey(q *req) error {
+	grace, err := graceForm(q.r.PostForm.Get("graceSeconds"))
+	if err != nil {
+		return err
+	}
+	key, secret, err := c.Auth.RotateOrgKey(q.ctx(), q.actor(), q.org.ID, q.r.PathValue("keyId"), grace)
 	if err != nil {
 		return err
 	}

@@ -137,6 +137,7 @@ func (s *server) routes() {
 	m.Handle("POST /orgs/{orgId}/projects/{projectId}/keys/{keyId}/revoke", page(c.Change(c.RevokeProjectKey)))
 	m.Handle("GET /orgs/{orgId}/api-keys", page(c.See(c.APIKeys)))
 	m.Handle("POST /orgs/{orgId}/api-keys", page(c.Change(c.CreateOrgKey)))
+	m.Handle("POST /orgs/{orgId}/api-keys/{keyId}/rotate", page(c.Change(c.RotateOrgKey)))
 	m.Handle("POST /orgs/{orgId}/api-keys/{keyId}/revoke", page(c.Change(c.RevokeOrgKey)))
 	m.Handle("GET /orgs/{orgId}/scim", page(c.See(c.SCIM)))
 	m.Handle("POST /orgs/{orgId}/scim", page(c.Change(c.EnableSCIM)))

@@ -47,6 +47,9 @@ type ConsoleWriter interface {
 	UseMemberLink(ctx context.Context, orgID, linkID string, now time.Time) error
 	// RevokeMemberLink deletes an unused link.
 	RevokeMemberLink(ctx context.Context, orgID, linkID string) error
+	// ExpireOrgKey makes an organization key expire at at, unless it already expires sooner
+	// (the old key of a rotation, as ExpireProjectKey).
+	ExpireOrgKey(ctx context.Context, orgID, keyID string, at time.Time) error
 }
 
 // LoginMember is one membership of a person signing in.

@@ -318,3 +318,22 @@ func (t *txn) RevokeMemberLink(ctx context.Context, orgID, linkID string) error 
 	}
 	return t.record(ctx, orgID, "member_link.revoked", roster.Target{Type: "member_link", ID: linkID}, linkSnap(l), nil)
 }
+
+func (t *txn) ExpireOrgKey(ctx context.Context, orgID, keyID string, at time.Time) error {
+	t.credentialsChanged = true
+	before, err := t.GetOrgKey(ctx, orgID, keyID)
+	if err != nil {
+		return err
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	if before.ExpiresAt != nil && !before.ExpiresAt.After(at) {
+		return nil
+	}
+	if err := t.execOne(ctx, "API key", `UPDATE org_api_keys SET expires_at = $3 WHERE org_id = $1 AND id = $2`,
+		orgID, keyID, micros(at)); err != nil {
+		return err
+	}
+	after := *before
+	after.ExpiresAt = &at
+	return t.record(ctx, orgID, "api_key.expiry_set", roster.Target{Type: "org_api_key", ID: keyID}, before, &after)
+}

@@ -25,6 +25,7 @@ func init() {
 		{"a member link is found by its token hash, used once, and not after it expires", memberLinkOnce},
 		{"org B never sees nor changes org A's credentials, links and members", isolationConsole},
 		{"members are searched by email or name, filtered by role, status and source, and paged", searchMembers},
+		{"an org key's expiry is brought forward by a rotation, never pushed back, and not by org B", orgKeyExpiry},
 	}...)
 }
 
@@ -295,5 +296,29 @@ func searchMembers(t *testing.T, s store.Store) {
 	r := rows[0]
 	if r.DirectoryID != d.ID || r.DirectoryName != "Okta" || r.Role != roster.RoleAdmin || r.Name != "Linus Torvalds" || r.ChangedAt.IsZero() {
 		t.Errorf("provisioned row = %+v; want directory %s (Okta), role ADMIN, a change time", r, d.ID)
+	}
+}
+
+func orgKeyExpiry(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a, b := createOrg(t, s, "A"), createOrg(t, s, "B")
+	k := createKey(t, s, a.ID, nil)
+	at := now().Add(time.Hour)
+	tx(t, s, func(tx store.Tx) error { return tx.ExpireOrgKey(ctx, a.ID, k.ID, at) })
+	got, err := s.GetOrgKey(ctx, a.ID, k.ID)
+	if err != nil || got.ExpiresAt == nil || !got.ExpiresAt.Equal(at) {
+		t.Fatalf("after ExpireOrgKey: %+v, %v; want expiry %v", got, err, at)
+	}
+	tx(t, s, func(tx store.Tx) error { return tx.ExpireOrgKey(ctx, a.ID, k.ID, at.Add(time.Hour)) })
+	if got, _ := s.GetOrgKey(ctx, a.ID, k.ID); !got.ExpiresAt.Equal(at) {
+		t.Errorf("a later expiry replaced an earlier one: %v", got.ExpiresAt)
+	}
+	err = s.Tx(ctx, testActor, func(tx store.Tx) error { return tx.ExpireOrgKey(ctx, b.ID, k.ID, now()) })
+	wantErr(t, err, store.ErrNotFound, "org B expiring org A's key")
+	if got, _ := s.GetOrgKey(ctx, a.ID, k.ID); !got.ExpiresAt.Equal(at) {
+		t.Errorf("org B changed org A's key: %v", got.ExpiresAt)
+	}
+	if recs := allAudit(t, s, a.ID, store.AuditFilter{Action: "api_key.expiry_set"}); len(recs) != 1 {
+		t.Errorf("%d api_key.expiry_set records; want 1", len(recs))
 	}
 }

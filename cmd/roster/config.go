@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -49,9 +51,15 @@ type config struct {
 	SessionIdle   time.Duration
 	SessionMaxAge time.Duration
 
+	// SMTP relay for console invitations (none: links are only shown to copy).
+	SMTPAddr string
+	SMTPFrom string
+
 	// From the environment only: secrets never go on a command line, where ps shows them.
-	AdminKey  auth.Secret
-	SecretKey auth.Secret
+	AdminKey     auth.Secret
+	SecretKey    auth.Secret
+	SMTPUsername string
+	SMTPPassword auth.Secret
 
 	failures *int64 // bound to --auth-failures-per-minute; copied by validate
 }
@@ -62,7 +70,8 @@ func flagSet(name string, env envFunc, stderr io.Writer, server bool) (*flag.Fla
 	fs := flag.NewFlagSet("roster "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &config{AdminKey: auth.Secret(env("ROSTER_ADMIN_API_KEY")), SecretKey: auth.Secret(env("ROSTER_SECRET_KEY")),
-		AllowPrivateOutbound: env("ROSTER_ALLOW_PRIVATE_OUTBOUND") == "1"}
+		AllowPrivateOutbound: env("ROSTER_ALLOW_PRIVATE_OUTBOUND") == "1",
+		SMTPUsername:         env("ROSTER_SMTP_USERNAME"), SMTPPassword: auth.Secret(env("ROSTER_SMTP_PASSWORD"))}
 	var errs []error
 	str := func(p *string, flagName, envName, def, help string) {
 		if v := env(envName); v != "" {
@@ -115,6 +124,8 @@ func flagSet(name string, env envFunc, stderr io.Writer, server bool) (*flag.Fla
 		dur(&c.WebhookLease, "webhook-lease", "ROSTER_WEBHOOK_LEASE", 30*time.Second, "how long a replica holds a webhook endpoint it delivers to (more than twice --webhook-timeout)")
 		dur(&c.SessionIdle, "session-idle", "ROSTER_SESSION_IDLE", auth.DefaultSessionIdle, "a signed-in member's session ends after this long without a request")
 		dur(&c.SessionMaxAge, "session-max-age", "ROSTER_SESSION_MAX_AGE", auth.DefaultSessionMaxAge, "a signed-in member's session ends this long after sign-in in any case")
+		str(&c.SMTPAddr, "smtp-addr", "ROSTER_SMTP_ADDR", "", "host:port of the SMTP relay that mails console invitations (ROSTER_SMTP_USERNAME and ROSTER_SMTP_PASSWORD authenticate)")
+		str(&c.SMTPFrom, "smtp-from", "ROSTER_SMTP_FROM", "", "sender address of mailed invitations (required with --smtp-addr)")
 		c.failures = &failures
 	}
 	return fs, c, &errs
@@ -146,6 +157,14 @@ func (c *config) validate() error {
 	}
 	if strings.TrimSpace(c.Database) == "" {
 		return usagef("--database is empty")
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			return usagef("--smtp-addr must be host:port")
+		}
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			return usagef("--smtp-from must be an email address when --smtp-addr is set")
+		}
 	}
 	if c.TokenTTL < time.Hour {
 		return usagef("--token-ttl must be at least 1h")

@@ -52,6 +52,8 @@ Commands:
   org key create --org ID   create an organization API key (the secret is shown once)
   scim directory create --org ID --name NAME [--default-role NONE]
                             create a SCIM directory and its bearer token (shown once)
+  user create --org ID --email EMAIL [--name NAME] [--role OWNER] --password-stdin
+                            create a member who signs in to the console
   sso disable --org ID      break-glass: turn SSO enforcement off for an organization
   backup --to FILE          online, consistent copy of a SQLite database
   keyring generate          print a new key for ROSTER_SECRET_KEY (first key encrypts, all decrypt)
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runOrg(ctx, args[1:], env, stdout, stderr)
 	case "scim":
 		return runSCIM(ctx, args[1:], env, stdout, stderr)
+	case "user":
+		return runUser(ctx, args[1:], env, stdin, stdout, stderr)
 	case "sso":
 		return runSSO(ctx, args[1:], env, stdout, stderr)
 	case "backup":

@@ -16,6 +16,7 @@ import (
 	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/httpapi"
 	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/oauth"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
@@ -86,6 +87,10 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 	}
 	ssoService := sso.New(sso.Config{Store: st, Sessions: sessions, Keyring: kr, BaseURL: c.BaseURL, Logger: log,
 		Outbound: outbound.New(outbound.Options{AllowPrivate: c.AllowPrivateOutbound, UserAgent: "Roster-SSO/1"})})
+	var mailer mail.Sender
+	if c.SMTPAddr != "" {
+		mailer = &mail.SMTP{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword.Reveal()}
+	}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store:          st,
 		Auth:           svc,
@@ -101,6 +106,8 @@ func runServe(ctx context.Context, args []string, env envFunc, stdout, stderr io
 		Keyring:        kr,
 		OAuth:          provider,
 		Sessions:       sessions,
+		People:         auth.NewPeople(st, auth.PeopleConfig{Keyring: kr}),
+		Mailer:         mailer,
 		SSO:            ssoService,
 	})
 	srv := &http.Server{

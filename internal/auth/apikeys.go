@@ -150,6 +150,36 @@ func (s *Service) RotateProjectKey(ctx context.Context, actor roster.Actor, orgI
 	return key, secret, nil
 }
 
+// RotateOrgKey issues a new organization key pair with the old key's note and expiry, and
+// makes the old key expire at once or after grace (never later than it already would), as
+// RotateProjectKey does for project keys.
+func (s *Service) RotateOrgKey(ctx context.Context, actor roster.Actor, orgID, keyID string, grace time.Duration) (*roster.APIKey, string, error) {
+	if grace < 0 || grace > MaxGrace {
+		return nil, "", roster.E(roster.Invalid, "graceSeconds must be between 0 and %d", int(MaxGrace/time.Second))
+	}
+	secret := NewSecret(OrgSecretPrefix)
+	var key *roster.APIKey
+	err := s.st.Tx(ctx, actor, func(tx store.Tx) error {
+		old, err := tx.GetOrgKey(ctx, orgID, keyID)
+		if err != nil {
+			return err
+		}
+		key = &roster.APIKey{OrgID: orgID, PublicKey: NewSecret(OrgPublicPrefix), DisplaySecretKey: Display(secret, OrgSecretPrefix),
+			Note: old.Note, ExpiresAt: old.ExpiresAt, SecretHash: Hash(secret)}
+		if key.ExpiresAt != nil && !key.ExpiresAt.After(s.now()) {
+			key.ExpiresAt = nil // rotating an expired key makes a working one
+		}
+		if err := tx.CreateOrgKey(ctx, key); err != nil {
+			return err
+		}
+		return tx.ExpireOrgKey(ctx, orgID, keyID, s.now().Add(grace).UTC().Truncate(time.Microsecond))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return key, secret, nil
+}
+
 // VerifyProjectKey checks a project key pair for the host application: the key when the
 // pair is valid and not expired, else nil. Only a failure to read is an error.
 func (s *Service) VerifyProjectKey(ctx context.Context, public, secret string) (*roster.APIKey, error) {

@@ -1,8 +1,7 @@
 package httpapi
 
 import (
-	"bufio"
-	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,29 +62,9 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) error {
 }
 
 // AuditLog is the wire form of an audit record.
-type AuditLog struct {
-	ID        string          `json:"id"`
-	CreatedAt time.Time       `json:"createdAt"`
-	Actor     roster.Actor    `json:"actor"`
-	Action    string          `json:"action"`
-	Target    roster.Target   `json:"target"`
-	Before    json.RawMessage `json:"before"`
-	After     json.RawMessage `json:"after"`
-	RequestID string          `json:"requestId"`
-	IP        string          `json:"ip"`
-}
+type AuditLog = events.AuditJSON
 
-func newAuditLog(a *roster.AuditRecord) AuditLog {
-	b, af := a.Before, a.After
-	if len(b) == 0 {
-		b = json.RawMessage("null")
-	}
-	if len(af) == 0 {
-		af = json.RawMessage("null")
-	}
-	return AuditLog{ID: a.ID, CreatedAt: a.CreatedAt, Actor: a.Actor, Action: a.Action, Target: a.Target,
-		Before: b, After: af, RequestID: a.RequestID, IP: a.IP}
-}
+func newAuditLog(a *roster.AuditRecord) AuditLog { return events.NewAuditJSON(a) }
 
 func parseTime(q, name string) (time.Time, error) {
 	if q == "" {
@@ -130,35 +109,13 @@ func (s *server) listAuditLogs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// exportAudit streams every record the filter matches, one JSON object a line, page by page
-// so that memory stays flat whatever the size of the log.
+// exportAudit streams every record the filter matches, one JSON object a line.
 func (s *server) exportAudit(w http.ResponseWriter, r *http.Request, orgID string, f store.AuditFilter) error {
-	f.Limit = 1000
-	recs, next, err := s.Store.ListAudit(r.Context(), orgID, f)
-	if err != nil {
-		return err // nothing written yet: an ordinary error answer
-	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	for {
-		for i := range recs {
-			if err := enc.Encode(newAuditLog(&recs[i])); err != nil {
-				return nil // the client went away
-			}
-		}
-		if next == "" {
-			break
-		}
-		f.After = next
-		if recs, next, err = s.Store.ListAudit(r.Context(), orgID, f); err != nil {
-			s.Logger.Error("audit export", "err", err, "org_id", orgID)
-			break // the status is sent: a short export is all that can be said
-		}
-	}
-	_ = bw.Flush()
-	return nil
+	return events.ExportAudit(r.Context(), s.Store, orgID, f, func() io.Writer {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.WriteHeader(http.StatusOK)
+		return w
+	}, s.Logger)
 }
 
 // WebhookCreated is the one answer that carries an endpoint's signing secret.

@@ -47,9 +47,6 @@ func (s *server) groupMappings(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// maxMappings bounds a directory's mappings.
-const maxMappings = 1000
-
 func (s *server) putGroupMappings(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Mappings []struct {
@@ -64,8 +61,8 @@ func (s *server) putGroupMappings(w http.ResponseWriter, r *http.Request) error 
 	if body.Mappings == nil {
 		return roster.E(roster.Invalid, "mappings is required (an empty list removes every mapping)")
 	}
-	if len(body.Mappings) > maxMappings {
-		return roster.E(roster.Invalid, "a directory has at most %d group mappings", maxMappings)
+	if len(body.Mappings) > scim.MaxMappings {
+		return roster.E(roster.Invalid, "a directory has at most %d group mappings", scim.MaxMappings)
 	}
 	ms := make([]roster.GroupRoleMapping, len(body.Mappings))
 	for i, b := range body.Mappings {
@@ -73,72 +70,20 @@ func (s *server) putGroupMappings(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
-		m := roster.GroupRoleMapping{GroupID: b.GroupID, Role: role}
+		ms[i] = roster.GroupRoleMapping{GroupID: b.GroupID, Role: role}
 		if b.ProjectID != nil {
-			m.ProjectID = *b.ProjectID
+			ms[i].ProjectID = *b.ProjectID
 		}
-		if !roster.ValidID(m.GroupID) {
-			return roster.E(roster.NotFound, "group %q not found in this directory", m.GroupID)
-		}
-		if m.ProjectID != "" && !roster.ValidID(m.ProjectID) {
-			return roster.E(roster.NotFound, "project %q not found", m.ProjectID)
-		}
-		if err := roster.CheckMappingRole(m); err != nil {
+		if err := scim.CheckMapping(ms[i]); err != nil {
 			return err
 		}
-		ms[i] = m
 	}
 	p := principal(r)
-	id := r.PathValue("id")
 	var out []roster.GroupRoleMapping
 	err := s.Store.Tx(r.Context(), p.Actor(), func(tx store.Tx) error {
-		dir, err := tx.GetDirectory(r.Context(), p.OrgID, id)
-		if err != nil {
-			return err
-		}
-		before, err := tx.ListGroupMappings(r.Context(), p.OrgID, id)
-		if err != nil {
-			return err
-		}
-		if err := tx.ReplaceGroupMappings(r.Context(), p.OrgID, id, ms); err != nil {
-			return err
-		}
-		if out, err = tx.ListGroupMappings(r.Context(), p.OrgID, id); err != nil {
-			return err
-		}
-		// The members of every group whose mappings changed are recomputed.
-		changed := map[string]bool{}
-		key := func(m roster.GroupRoleMapping) string { return m.GroupID + "|" + m.ProjectID + "|" + string(m.Role) }
-		old, now := map[string]bool{}, map[string]bool{}
-		for _, m := range before {
-			old[key(m)] = true
-		}
-		for _, m := range out {
-			now[key(m)] = true
-			if !old[key(m)] {
-				changed[m.GroupID] = true
-			}
-		}
-		for _, m := range before {
-			if !now[key(m)] {
-				changed[m.GroupID] = true
-			}
-		}
-		users := map[string]bool{}
-		for g := range changed {
-			ids, err := tx.GroupUserIDs(r.Context(), p.OrgID, id, g)
-			if err != nil {
-				return err
-			}
-			for _, u := range ids {
-				users[u] = true
-			}
-		}
-		list := make([]string, 0, len(users))
-		for u := range users {
-			list = append(list, u)
-		}
-		return scim.ApplyRoles(r.Context(), tx, dir, list)
+		var err error
+		out, err = scim.ReplaceGroupMappings(r.Context(), tx, p.OrgID, r.PathValue("id"), ms)
+		return err
 	})
 	if err != nil {
 		return err

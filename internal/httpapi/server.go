@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/rosterhq/roster/internal/admin"
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/oauth"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/scim"
@@ -47,6 +49,11 @@ type Deps struct {
 	// Sessions reads and issues signed-in members' session cookies (default: one on Store
 	// with the default lifetimes and TrustedProxies).
 	Sessions *auth.Sessions
+	// People signs members in with passwords, invitations, reset links and TOTP (default: one
+	// on Store without a keyring, so without two-factor sign-in).
+	People *auth.People
+	// Mailer sends console invitations by email (nil: none are mailed).
+	Mailer mail.Sender
 	// SSO runs SAML and OIDC sign-in (default: one on Store and Sessions with no keyring,
 	// which cannot create OIDC connections, and an outbound client that refuses private
 	// addresses).
@@ -58,6 +65,7 @@ type server struct {
 	Deps
 	mux      *http.ServeMux
 	scim     *scim.Handler
+	console  *admin.Console
 	adminSum [32]byte
 }
 
@@ -86,11 +94,24 @@ func NewServer(d Deps) http.Handler {
 		d.OAuth = oauth.New(oauth.Config{Store: d.Store, Keyring: d.Keyring, Issuer: d.BaseURL, Logger: d.Logger,
 			Limiter: d.Limiter, ClientIP: d.TrustedProxies.ClientIP, Sessions: d.Sessions, SSOLogin: SSOLogin(d.Store)})
 	}
+	if d.People == nil {
+		d.People = auth.NewPeople(d.Store, auth.PeopleConfig{})
+	}
 	if d.SSO == nil {
 		d.SSO = sso.New(sso.Config{Store: d.Store, Sessions: d.Sessions, BaseURL: d.BaseURL, Logger: d.Logger,
 			Outbound: outbound.New(outbound.Options{UserAgent: "Roster-SSO/1"})})
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), scim: &scim.Handler{Store: d.Store, BaseURL: d.BaseURL, Logger: d.Logger}}
+	cd := admin.Deps{Store: d.Store, Auth: d.Auth, People: d.People, Events: d.Events, Sessions: d.Sessions, SSO: d.SSO, Mailer: d.Mailer,
+		Limiter: d.Limiter, Logger: d.Logger, BaseURL: d.BaseURL}
+	if d.RequestLog != nil {
+		cd.RequestLog = d.RequestLog
+	}
+	console, err := admin.New(cd)
+	if err != nil {
+		panic(err) // the embedded templates are part of the binary: a broken one is a build defect
+	}
+	s.console = console
 	if d.AdminKey != "" {
 		s.adminSum = sha256.Sum256([]byte(d.AdminKey.Reveal()))
 	}

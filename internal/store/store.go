@@ -41,6 +41,7 @@ type Reader interface {
 	SCIMReader
 	OrgReader
 	OAuthReader
+	ConsoleReader
 	SessionReader
 	SSOReader
 	// ListSCIMRequests returns a directory's newest logged requests first.
@@ -75,6 +76,7 @@ type Tx interface {
 	WebhookWriter
 	OrgWriter
 	OAuthWriter
+	ConsoleWriter
 	SessionWriter
 	SSOWriter
 }

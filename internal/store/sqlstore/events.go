@@ -51,6 +51,7 @@ var eventTypes = map[string]string{
 	"project_api_key.created":           "api_key.created",
 	"project_api_key.deleted":           "api_key.deleted",
 	"project_api_key.expiry_set":        "api_key.rotated",
+	"api_key.expiry_set":                "api_key.rotated",
 	"directory.group_mappings_replaced": "directory.updated",
 }
 

@@ -9,3 +9,16 @@ func (s *Store) WaitListening(d time.Duration) bool {
 	}
 	return s.tokens.waitListening(d)
 }
+
+// waitListening waits, for at most d, until the cache is on: a new store serves its first
+// requests from the database until then.
+func (c *tokenCache) waitListening(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if _, on := c.generation(); on {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return false
+}

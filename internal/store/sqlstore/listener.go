@@ -78,17 +78,3 @@ func (l *listener) close() {
 	l.stop()
 	<-l.done
 }
-
-// waitListening waits, for at most d, until the cache is on: a new store serves its first
-// requests from the database until then, so this is only for tests and benchmarks that
-// measure the cached path.
-func (c *tokenCache) waitListening(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if _, on := c.generation(); on {
-			return true
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return false
-}

@@ -31,6 +31,7 @@ import (
 // first. The order within a pass is the inbox order, which is the order of the transactions'
 // last statements: of two changes to one row, the second waited for the first's commit, so
 // it comes after it.
+
 // sequenceBatch bounds the events one pass numbers.
 const sequenceBatch = 1000
 

@@ -37,9 +37,17 @@ func (s *Store) AppendSCIMRequests(ctx context.Context, entries []roster.SCIMReq
 				if k > 0 {
 					q.WriteString(", ")
 				}
-				n := len(args)
-				fmt.Fprintf(&q, "($%d, $%d, $%d, CAST($%d AS BIGINT), $%d, $%d, CAST($%d AS INTEGER), $%d, $%d, CAST($%d AS BIGINT), $%d)",
-					n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+				if t.d.name() == "sqlite" {
+					// Anonymous parameters, in order: SQLite finds a numbered parameter's name by
+					// walking the statement's list of names, once per parameter, which made
+					// binding the 1,100 parameters of a full chunk quadratic (4 % of a busy
+					// server's CPU under SCIM creates, all of it on the one writer).
+					q.WriteString("(?, ?, ?, CAST(? AS BIGINT), ?, ?, CAST(? AS INTEGER), ?, ?, CAST(? AS BIGINT), ?)")
+				} else {
+					n := len(args)
+					fmt.Fprintf(&q, "($%d, $%d, $%d, CAST($%d AS BIGINT), $%d, $%d, CAST($%d AS INTEGER), $%d, $%d, CAST($%d AS BIGINT), $%d)",
+						n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+				}
 				args = append(args, roster.NewID(), e.OrgID, e.DirectoryID, micros(e.At), e.Method, e.Path, e.Status, e.ScimType, e.Detail,
 					e.Latency.Microseconds(), e.RequestID)
 				if !dirs[e.DirectoryID] {

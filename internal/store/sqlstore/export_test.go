@@ -1,6 +1,9 @@
 package sqlstore
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // WaitListening waits until the store's token cache is on (PostgreSQL: its listener listens).
 func (s *Store) WaitListening(d time.Duration) bool {
@@ -22,3 +25,12 @@ func (c *tokenCache) waitListening(d time.Duration) bool {
 	}
 	return false
 }
+
+// AnalyzeStale runs one pass of the PostgreSQL analyzer now and returns the tables it
+// analyzed.
+func (s *Store) AnalyzeStale(ctx context.Context) ([]string, error) {
+	return s.analyzer.pass(ctx)
+}
+
+// NewPersonTakenSQL is the check a SCIM create makes for a returning person.
+const NewPersonTakenSQL = newPersonTaken

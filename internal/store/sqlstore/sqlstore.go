@@ -66,6 +66,8 @@ type Store struct {
 	listener *listener
 	// seq numbers the events PostgreSQL transactions leave in the inbox (sequencer.go).
 	seq *sequencer
+	// analyzer keeps the planner's statistics fresh on PostgreSQL (analyze.go).
+	analyzer *analyzer
 	reader
 }
 
@@ -119,6 +121,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		s.batch = newBatcher(s)
 	} else {
 		s.seq = newSequencer(s, opts.Logger)
+		s.analyzer = startAnalyzer(s, opts.Logger)
 		s.tokens = newTokenCache()
 		s.tokens.off = true // until the listener listens
 		s.projectKeys = &projectKeyCache{m: map[string]projectKeyEntry{}}
@@ -186,6 +189,10 @@ func (s *Store) Close() error {
 	if s.seq != nil {
 		s.seq.stop()
 		s.seq = nil
+	}
+	if s.analyzer != nil {
+		s.analyzer.stop()
+		s.analyzer = nil
 	}
 	if s.listener != nil {
 		s.listener.close()

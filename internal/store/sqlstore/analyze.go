@@ -18,22 +18,24 @@ import (
 // where, once analyzed, the same run does 1,300.
 //
 // The analyzer therefore looks every few seconds for tables of Roster's schema that changed
-// much since their last ANALYZE (more than analyzeMinRows rows and more than half of their
-// live rows) and analyzes them. One replica at a time does it, under an advisory lock.
+// much since their last ANALYZE (by more than half of their live rows, for tables of at least
+// analyzeMinRows rows) and analyzes them. One replica at a time does it, under an advisory
+// lock.
 
 // analyzePoll is how often the analyzer looks.
 const analyzePoll = 3 * time.Second
 
-// analyzeMinRows is the fewest changed rows that make a table worth analyzing: below it, a
-// wrong plan costs little.
-const analyzeMinRows = 1000
+// analyzeMinRows is the fewest live rows that make a table worth analyzing: below it, a
+// scan costs little (and queues such as event_inbox, whose rows come and go, stay below it).
+// A directory of a thousand users is above it: its userName filters were planned as scans.
+const analyzeMinRows = 100
 
 // analyzeLockSQL takes, if free, the lock under which one replica analyzes at a time.
 const analyzeLockSQL = `SELECT pg_try_advisory_xact_lock(8245936386494038018)` // "roster", 0, 2
 
 // staleTablesSQL names Roster's tables whose statistics are missing or stale.
 const staleTablesSQL = `SELECT relname FROM pg_stat_user_tables
-	WHERE schemaname = current_schema() AND n_mod_since_analyze > $1 AND n_mod_since_analyze > n_live_tup / 2
+	WHERE schemaname = current_schema() AND n_live_tup >= $1 AND n_mod_since_analyze > n_live_tup / 2
 	ORDER BY relname`
 
 // analyzer runs ANALYZE in the background for a PostgreSQL store.

@@ -22,8 +22,8 @@ import (
 // analyzeMinRows rows) and analyzes them. One replica at a time does it, under an advisory
 // lock.
 
-// analyzePoll is how often the analyzer looks.
-const analyzePoll = 3 * time.Second
+// analyzePoll is how often the analyzer looks (a read of the statistics views: cheap).
+const analyzePoll = time.Second
 
 // analyzeMinRows is the fewest live rows that make a table worth analyzing: below it, a
 // scan costs little (and queues such as event_inbox, whose rows come and go, stay below it).

@@ -249,6 +249,11 @@ func (d *Dispatcher) serve(ctx context.Context, w *roster.Webhook) {
 				continue
 			}
 			r := d.send(ctx, w, p, secrets)
+			if !r.OK && ctx.Err() != nil {
+				// Cut short by the shutdown: the receiver may or may not have it. That is no
+				// failure of the endpoint's; the delivery stays pending and is sent again.
+				break
+			}
 			results = append(results, r)
 			if !r.OK {
 				failed = true

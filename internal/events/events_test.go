@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -175,6 +176,16 @@ func TestAFailingReceiverIsRetriedUntilItRecoversThenDisabledAfterSustainedFailu
 	change(t, st, org)
 	change(t, st, org)
 	waitFor(t, 10*time.Second, "delivery after three failures", func() bool { return len(rcv.events()) == 2 })
+	// The receiver has both before the dispatcher has recorded the second: stopping it in
+	// between would leave that delivery pending, to be sent again.
+	waitFor(t, 10*time.Second, "both deliveries recorded", func() bool {
+		log, _, err := st.ListDeliveries(ctx, org, w.ID, store.Page{})
+		done := err == nil && len(log) == 2
+		for _, e := range log {
+			done = done && e.Status == roster.DeliverySucceeded
+		}
+		return done
+	})
 	mu.Lock()
 	if len(delays) != 3 || delays[0] != 1 || delays[2] != 3 {
 		t.Errorf("backoff asked for failures %v; want 1, 2, 3", delays)
@@ -462,4 +473,49 @@ type counting struct {
 func (c counting) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.rt.RoundTrip(r)
+}
+
+// TestAShutdownDuringAnAttemptIsNoFailureOfTheEndpoint stops the dispatcher while the
+// receiver holds an attempt: the endpoint's failure count stays as it was, and the delivery
+// stays pending, to be sent again by the next dispatcher.
+func TestAShutdownDuringAnAttemptIsNoFailureOfTheEndpoint(t *testing.T) {
+	st := sqltest.SQLite(t)
+	ctx := context.Background()
+	svc := events.NewService(st, newKeyring(t), nil)
+	org := createOrg(t, st)
+	arrived, release := make(chan struct{}, 16), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	defer close(release)
+	wh, _, err := svc.CreateWebhook(ctx, actor, org, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &events.Dispatcher{Store: st, Service: svc, Client: client(), Poll: 10 * time.Millisecond}
+	stop := runDispatcher(t, d)
+	change(t, st, org)
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the attempt never reached the receiver")
+	}
+	stop()
+	got, err := st.GetWebhook(ctx, org, wh.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Failures != 0 || got.FailingSince != nil || !got.Enabled {
+		t.Errorf("after a shutdown during an attempt: %d failures since %v, enabled %v; want none, enabled", got.Failures, got.FailingSince, got.Enabled)
+	}
+	log, _, err := st.ListDeliveries(ctx, org, wh.ID, store.Page{})
+	if err != nil || len(log) != 1 || log[0].Status != roster.DeliveryPending || log[0].Attempts != 0 {
+		t.Fatalf("delivery log %+v, %v; want one pending delivery with no attempt counted", log, err)
+	}
 }

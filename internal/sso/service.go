@@ -247,25 +247,34 @@ func (s *Service) canEnforce(ctx context.Context, orgID string) error {
 		}
 		return roster.E(roster.Invalid, "%s", msg)
 	}
+	if ok, err := s.hasEnabledConnection(ctx, orgID, ""); err != nil || ok {
+		return err
+	}
+	return roster.E(roster.Invalid, "enforcement needs an enabled SAML or OIDC connection")
+}
+
+// hasEnabledConnection reports whether the organization has an enabled SAML or OIDC
+// connection other than the one with id except ("" for none).
+func (s *Service) hasEnabledConnection(ctx context.Context, orgID, except string) (bool, error) {
 	samls, err := s.cfg.Store.ListSAMLConnections(ctx, orgID)
 	if err != nil {
-		return err
+		return false, err
+	}
+	for _, c := range samls {
+		if c.Enabled && c.ID != except {
+			return true, nil
+		}
 	}
 	oidcs, err := s.cfg.Store.ListOIDCConnections(ctx, orgID)
 	if err != nil {
-		return err
-	}
-	for _, c := range samls {
-		if c.Enabled {
-			return nil
-		}
+		return false, err
 	}
 	for _, c := range oidcs {
-		if c.Enabled {
-			return nil
+		if c.Enabled && c.ID != except {
+			return true, nil
 		}
 	}
-	return roster.E(roster.Invalid, "enforcement needs an enabled SAML or OIDC connection")
+	return false, nil
 }
 
 // verifyByDNS looks up the challenge of each unverified domain and verifies those whose TXT
@@ -441,23 +450,8 @@ func (s *Service) keepsAnEnabledConnection(ctx context.Context, orgID, connID st
 	if err != nil || !st.Enforced {
 		return err
 	}
-	samls, err := s.cfg.Store.ListSAMLConnections(ctx, orgID)
-	if err != nil {
+	if ok, err := s.hasEnabledConnection(ctx, orgID, connID); err != nil || ok {
 		return err
-	}
-	oidcs, err := s.cfg.Store.ListOIDCConnections(ctx, orgID)
-	if err != nil {
-		return err
-	}
-	for _, c := range samls {
-		if c.Enabled && c.ID != connID {
-			return nil
-		}
-	}
-	for _, c := range oidcs {
-		if c.Enabled && c.ID != connID {
-			return nil
-		}
 	}
 	return roster.E(roster.Conflict, "this is the organization's last enabled connection and SSO is enforced: turn enforcement off first (PATCH /saml/enforce {\"enforced\":false})")
 }

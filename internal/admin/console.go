@@ -298,25 +298,13 @@ type errorPage struct {
 	Back      string
 }
 
-// status maps an error kind to its HTTP status.
+// status is the HTTP status of err on a console page. A stale write is a conflict here: a
+// form carries no If-Match, it met a change made meanwhile.
 func status(err error) int {
-	switch roster.KindOf(err) {
-	case roster.Invalid:
-		return http.StatusBadRequest
-	case roster.NotFound:
-		return http.StatusNotFound
-	case roster.Conflict, roster.Stale:
-		return http.StatusConflict
-	case roster.Unauthenticated:
-		return http.StatusUnauthorized
-	case roster.Forbidden:
-		return http.StatusForbidden
-	case roster.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case roster.RateLimited:
-		return http.StatusTooManyRequests
+	if k := roster.KindOf(err); k != roster.Stale {
+		return k.HTTPStatus()
 	}
-	return http.StatusInternalServerError
+	return http.StatusConflict
 }
 
 // fail renders an error page in the status of its kind; an unknown error is logged once and

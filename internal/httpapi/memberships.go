@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster/internal/roster"
-	"github.com/rosterhq/roster/internal/scim"
 	"github.com/rosterhq/roster/internal/store"
 )
 
@@ -326,7 +325,7 @@ func (s *server) bulkMemberships(w http.ResponseWriter, r *http.Request) error {
 		var out bulkFailed
 		out.Error.Code, out.Error.Message = k.String(), roster.MessageOf(err)
 		out.Memberships = results
-		writeJSON(w, scim.StatusOf(k), out)
+		writeJSON(w, k.HTTPStatus(), out)
 		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"memberships": results})

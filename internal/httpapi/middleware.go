@@ -194,7 +194,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error, s
 		s.Logger.Error("internal error", "request_id", info.id, "route", info.route, "err", err)
 		err = roster.E(roster.Internal, "internal error (request id %s)", info.id)
 	}
-	code := scim.StatusOf(k)
+	code := k.HTTPStatus()
 	if len(status) > 0 {
 		code = status[0]
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/roster"
-	"github.com/rosterhq/roster/internal/scim"
 )
 
 // apiError is the management API's error body: {"error":{"code","message"}}.
@@ -43,7 +42,7 @@ func writeAPIError(w http.ResponseWriter, err error) {
 	var body apiError
 	body.Error.Code = k.String()
 	body.Error.Message = roster.MessageOf(err)
-	writeJSON(w, scim.StatusOf(k), body)
+	writeJSON(w, k.HTTPStatus(), body)
 }
 
 // decodeJSON reads one JSON object from the body into v. Bad JSON is Invalid, an oversized

@@ -3,6 +3,7 @@ package roster
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Kind classifies an error so that each wire format (SCIM, OAuth, management JSON) can map it
@@ -31,6 +32,30 @@ func (k Kind) String() string {
 		return kindNames[k]
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// HTTPStatus is the HTTP status of an error of kind k in Roster's APIs. Stale is a failed
+// precondition (If-Match, RFC 9110 section 13.1.1); an unclassified error is a 500.
+func (k Kind) HTTPStatus() int {
+	switch k {
+	case Invalid:
+		return http.StatusBadRequest
+	case NotFound:
+		return http.StatusNotFound
+	case Conflict:
+		return http.StatusConflict
+	case Stale:
+		return http.StatusPreconditionFailed
+	case Unauthenticated:
+		return http.StatusUnauthorized
+	case Forbidden:
+		return http.StatusForbidden
+	case TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case RateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
 }
 
 // Error is a domain error: a Kind, a message safe to show to the caller, and an optional

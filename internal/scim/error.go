@@ -30,29 +30,6 @@ type Error struct {
 	Detail   string   `json:"detail,omitempty"`
 }
 
-// StatusOf maps a roster error kind to its HTTP status.
-func StatusOf(k roster.Kind) int {
-	switch k {
-	case roster.Invalid:
-		return http.StatusBadRequest
-	case roster.NotFound:
-		return http.StatusNotFound
-	case roster.Conflict:
-		return http.StatusConflict
-	case roster.Stale:
-		return http.StatusPreconditionFailed
-	case roster.Unauthenticated:
-		return http.StatusUnauthorized
-	case roster.Forbidden:
-		return http.StatusForbidden
-	case roster.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case roster.RateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
-
 // scimTypeOf gives the RFC 7644 section 3.12 scimType that goes with a kind, where one does.
 func scimTypeOf(k roster.Kind) string {
 	switch k {
@@ -99,7 +76,7 @@ func WriteError(w http.ResponseWriter, err error) {
 		return
 	}
 	k := roster.KindOf(err)
-	status := StatusOf(k)
+	status := k.HTTPStatus()
 	WriteErrorStatus(w, status, scimTypeOf(k), roster.MessageOf(err))
 }
 

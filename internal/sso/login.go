@@ -126,20 +126,13 @@ func (s *Service) refused(w http.ResponseWriter, r *http.Request, orgID string, 
 	return nil
 }
 
+// statusOfKind is the status of a refused sign-in: the kind's, or 400 for an error that is
+// not the caller's.
 func statusOfKind(k roster.Kind) int {
-	switch k {
-	case roster.Invalid:
-		return 400
-	case roster.NotFound:
-		return 404
-	case roster.Forbidden:
-		return 403
-	case roster.Unauthenticated:
-		return 401
-	case roster.TooLarge:
-		return 413
+	if s := k.HTTPStatus(); s < http.StatusInternalServerError {
+		return s
 	}
-	return 400
+	return http.StatusBadRequest
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
+	"github.com/rosterhq/roster/internal/keyring/keyringtest"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
 )
@@ -65,7 +66,7 @@ func makeFixture(t *testing.T, e *env, org *roster.Organization) fixture {
 	must(e.st.Tx(ctx, actor, func(tx store.Tx) error {
 		return tx.ReplaceGroupMappings(ctx, org.ID, d.ID, []roster.GroupRoleMapping{{GroupID: g.ID, Role: roster.RoleMember}})
 	}))
-	kr := testKeyring(t)
+	kr := keyringtest.New(t)
 	w, _, err := events.NewService(e.st, kr, nil).CreateWebhook(ctx, actor, org.ID, "https://hooks.example.com/roster", nil)
 	must(err)
 	f.webhook = w.ID

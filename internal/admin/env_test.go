@@ -171,16 +171,3 @@ func find(t testing.TB, body, pattern string) string {
 	}
 	return m[1]
 }
-
-func testKeyring(t testing.TB) *keyring.Keyring {
-	t.Helper()
-	spec, err := keyring.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kr
-}

@@ -4,24 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/keyring/keyringtest"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/store/sqlstore/sqltest"
 )
-
-func testKeyring(t *testing.T) *keyring.Keyring {
-	t.Helper()
-	spec, err := keyring.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kr
-}
 
 // fakeClock is a clock the test moves.
 type fakeClock struct{ now time.Time }
@@ -32,7 +19,7 @@ func (c *fakeClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 func newPeople(t *testing.T) (*People, store.Store, *fakeClock) {
 	st := sqltest.SQLite(t)
 	c := &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
-	return NewPeople(st, PeopleConfig{Passwords: NewPasswords(cheap), Keyring: testKeyring(t), Now: c.Now}), st, c
+	return NewPeople(st, PeopleConfig{Passwords: NewPasswords(cheap), Keyring: keyringtest.New(t), Now: c.Now}), st, c
 }
 
 func mustOrg(t *testing.T, st store.Store, name string) *roster.Organization {

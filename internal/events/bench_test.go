@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/internal/events"
+	"github.com/rosterhq/roster/internal/keyring/keyringtest"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/store/sqlstore/sqltest"
@@ -24,7 +25,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 
 func benchDelivery(b *testing.B, st store.Store) {
 	ctx := context.Background()
-	svc := events.NewService(st, newKeyring(b), nil)
+	svc := events.NewService(st, keyringtest.New(b), nil)
 	org := createOrg(b, st)
 	var got atomic.Int64
 	var secret atomic.Value

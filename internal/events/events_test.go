@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/internal/events"
+	"github.com/rosterhq/roster/internal/keyring/keyringtest"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/store/sqlstore"
@@ -80,7 +81,7 @@ func TestBackoffGrowsWithJitterAndIsCapped(t *testing.T) {
 func TestEveryEventReachesTheReceiverSignedAndInOrder(t *testing.T) {
 	backends(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
-		svc := events.NewService(st, newKeyring(t), nil)
+		svc := events.NewService(st, keyringtest.New(t), nil)
 		org := createOrg(t, st)
 		rcv := newReceiver(t)
 		w, secret, err := svc.CreateWebhook(ctx, actor, org, rcv.srv.URL+"/hook", nil)
@@ -149,7 +150,7 @@ func TestEveryEventReachesTheReceiverSignedAndInOrder(t *testing.T) {
 func TestAFailingReceiverIsRetriedUntilItRecoversThenDisabledAfterSustainedFailure(t *testing.T) {
 	st := sqltest.SQLite(t)
 	ctx := context.Background()
-	svc := events.NewService(st, newKeyring(t), nil)
+	svc := events.NewService(st, keyringtest.New(t), nil)
 	org := createOrg(t, st)
 	rcv := newReceiver(t)
 	w, secret, err := svc.CreateWebhook(ctx, actor, org, rcv.srv.URL, nil)
@@ -247,7 +248,7 @@ func TestAFailingReceiverIsRetriedUntilItRecoversThenDisabledAfterSustainedFailu
 func TestARotatedSecretSignsWithBothNewFirstDuringTheGracePeriod(t *testing.T) {
 	st := sqltest.SQLite(t)
 	ctx := context.Background()
-	svc := events.NewService(st, newKeyring(t), nil)
+	svc := events.NewService(st, keyringtest.New(t), nil)
 	org := createOrg(t, st)
 	rcv := newReceiver(t)
 	w, oldSecret, err := svc.CreateWebhook(ctx, actor, org, rcv.srv.URL, []string{"api_key.created"})
@@ -307,7 +308,7 @@ func rcvBody(t *testing.T, st store.Store, org string) []byte {
 func TestARedeliveryIsSentAgainAndLogged(t *testing.T) {
 	st := sqltest.SQLite(t)
 	ctx := context.Background()
-	svc := events.NewService(st, newKeyring(t), nil)
+	svc := events.NewService(st, keyringtest.New(t), nil)
 	org := createOrg(t, st)
 	rcv := newReceiver(t)
 	w, secret, _ := svc.CreateWebhook(ctx, actor, org, rcv.srv.URL, nil)
@@ -338,7 +339,7 @@ func TestARedeliveryIsSentAgainAndLogged(t *testing.T) {
 func TestDeliveriesNeverLeaveToPrivateAddressesWithoutTheSwitch(t *testing.T) {
 	st := sqltest.SQLite(t)
 	ctx := context.Background()
-	svc := events.NewService(st, newKeyring(t), nil)
+	svc := events.NewService(st, keyringtest.New(t), nil)
 	org := createOrg(t, st)
 	rcv := newReceiver(t)
 	w, secret, _ := svc.CreateWebhook(ctx, actor, org, rcv.srv.URL, nil)
@@ -372,7 +373,7 @@ func TestTwoReplicasOnPostgreSQLNeverDeliverConcurrentlyAndLoseNothing(t *testin
 		return s
 	}
 	a, b := open(), open()
-	kr := newKeyring(t)
+	kr := keyringtest.New(t)
 	svcA, svcB := events.NewService(a, kr, nil), events.NewService(b, kr, nil)
 	rcv := newReceiver(t)
 	secrets := map[string]string{}
@@ -481,7 +482,7 @@ func (c counting) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestAShutdownDuringAnAttemptIsNoFailureOfTheEndpoint(t *testing.T) {
 	st := sqltest.SQLite(t)
 	ctx := context.Background()
-	svc := events.NewService(st, newKeyring(t), nil)
+	svc := events.NewService(st, keyringtest.New(t), nil)
 	org := createOrg(t, st)
 	arrived, release := make(chan struct{}, 16), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/internal/events"
-	"github.com/rosterhq/roster/internal/keyring"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
@@ -24,19 +23,6 @@ var actor = roster.SystemActor("events-test")
 func backends(t *testing.T, fn func(t *testing.T, st store.Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, sqltest.SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, sqltest.Postgres(t)) })
-}
-
-func newKeyring(t testing.TB) *keyring.Keyring {
-	t.Helper()
-	spec, err := keyring.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kr
 }
 
 // client is the outbound client as tests run it: ROSTER_ALLOW_PRIVATE_OUTBOUND=1, since the

@@ -11,15 +11,14 @@ import (
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/httpapi"
-	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/keyring/keyringtest"
 	"github.com/rosterhq/roster/internal/store/sqlstore"
 )
 
 func newEventsEnv(t *testing.T, backend int) *env {
 	st := backends[backend].open(t)
 	st.(*sqlstore.Store).SetBaseURL(testBaseURL)
-	spec, _ := keyring.Generate()
-	kr, _ := keyring.Parse(spec)
+	kr := keyringtest.New(t)
 	return newEnv(t, st, auth.Config{}, func(d *httpapi.Deps) { d.Events = events.NewService(st, kr, nil) })
 }
 

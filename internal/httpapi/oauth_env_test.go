@@ -13,7 +13,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/httpapi"
-	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/keyring/keyringtest"
 	"github.com/rosterhq/roster/internal/oauth"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
@@ -43,25 +43,12 @@ const (
 	appOrigin    = "https://spa.example"
 )
 
-func newKeyring(t testing.TB) *keyring.Keyring {
-	t.Helper()
-	spec, err := keyring.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kr
-}
-
 // newOAuthEnv serves NewServer on st with an OAuth provider whose authorization endpoint reads
 // the sessions of o.sessions.
 func newOAuthEnv(t testing.TB, st store.Store) *oauthEnv {
 	t.Helper()
 	o := &oauthEnv{clock: &clock{}}
-	kr := newKeyring(t)
+	kr := keyringtest.New(t)
 	o.sessions = auth.NewSessions(st, auth.SessionConfig{})
 	o.env = newEnv(t, st, auth.Config{}, func(d *httpapi.Deps) {
 		d.Keyring = kr

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/httpapi"
+	"github.com/rosterhq/roster/internal/keyring/keyringtest"
 	"github.com/rosterhq/roster/internal/oauth"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/roster"
@@ -40,7 +41,7 @@ func liveOAuthEnv(t *testing.T, st store.Store) *oauthEnv {
 	e := &env{st: st, svc: auth.NewService(st, auth.Config{}), srv: srv}
 	e.a = e.newTenant(t, "Acme")
 	e.b = e.newTenant(t, "Umbrella")
-	kr := newKeyring(t)
+	kr := keyringtest.New(t)
 	o.provider = oauth.New(oauth.Config{Store: st, Keyring: kr, Issuer: srv.URL, Now: o.clock.now, Sessions: o.sessions,
 		SSOLogin: httpapi.SSOLogin(st)})
 	// The test identity providers listen on loopback, which production refuses.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/httpapi"
-	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/keyring/keyringtest"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/sso"
@@ -84,14 +84,7 @@ func newEnvTLS(t testing.TB, st store.Store, tls bool) *env {
 	e.httpc = e.srv.Client()
 	t.Cleanup(e.srv.Close)
 	e.base = e.srv.URL
-	spec, err := keyring.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := keyringtest.New(t)
 	sessions := auth.NewSessions(st, auth.SessionConfig{BaseURL: e.base})
 	ssoSvc := sso.New(sso.Config{Store: st, Sessions: sessions, Keyring: kr, BaseURL: e.base, Resolver: e.dns.lookup,
 		// The test IdPs listen on loopback, which production refuses (ROSTER_ALLOW_PRIVATE_OUTBOUND).

@@ -15,10 +15,7 @@ import (
 
 // The console's storage: members' credentials, one-time links and the members listing.
 func init() {
-	cases = append(cases, []struct {
-		name string
-		run  func(t *testing.T, s store.Store)
-	}{
+	cases = append(cases, []storeCase{
 		{"a password and a TOTP seed read back, and no secret reaches the audit log", credentialsReadBack},
 		{"a TOTP time step is accepted once and never an earlier one", totpStepOnce},
 		{"sign-in finds a person's live memberships in every organization, by email", loginMembers},

@@ -17,10 +17,7 @@ import (
 // The outbox, the events cursor and webhook bookkeeping.
 
 func init() {
-	cases = append(cases, []struct {
-		name string
-		run  func(t *testing.T, s store.Store)
-	}{
+	cases = append(cases, []storeCase{
 		{"every write leaves one event in its transaction, numbered 1, 2, 3… in audit order", eventsEveryWrite},
 		{"a transaction that fails leaves no event and uses up no number", eventsRollback},
 		{"a cursor reader sees every event of concurrent writers exactly once, in order, even when they commit out of order", eventsConcurrentCursor},

@@ -16,10 +16,7 @@ import (
 
 // The OAuth provider's storage: apps, codes, tokens, consents and signing keys.
 func init() {
-	cases = append(cases, []struct {
-		name string
-		run  func(t *testing.T, s store.Store)
-	}{
+	cases = append(cases, []storeCase{
 		{"an OAuth app reads back by id, in its organization's list and by client id, with its origins", oauthAppReadsBack},
 		{"an OAuth app update rewrites its settings and origins; a CORS preflight sees only live origins", oauthAppUpdate},
 		{"OAuth app names are unique per organization, case-insensitively, and free in another", oauthAppUnique},

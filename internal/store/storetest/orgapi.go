@@ -15,10 +15,7 @@ import (
 
 // The organization API's storage: projects, project keys, memberships, the last-OWNER guard.
 func init() {
-	cases = append(cases, []struct {
-		name string
-		run  func(t *testing.T, s store.Store)
-	}{
+	cases = append(cases, []storeCase{
 		{"a project reads back and pages by cursor and by offset in creation order", projectPaging},
 		{"project names are unique per organization, case-insensitively, and free in another", projectUnique},
 		{"org B never sees nor changes org A's projects, project keys and memberships", isolationOrgAPI},

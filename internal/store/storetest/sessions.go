@@ -15,10 +15,7 @@ import (
 
 // Sessions of signed-in members.
 func init() {
-	cases = append(cases, []struct {
-		name string
-		run  func(t *testing.T, s store.Store)
-	}{
+	cases = append(cases, []storeCase{
 		{"a session reads back by its token hash with its member, and is audited", sessionReadsBack},
 		{"a session is not found once it idles out or reaches its absolute expiry", sessionExpiry},
 		{"touching a session extends its idle expiry forward only and never past the absolute one", sessionTouch},

@@ -14,10 +14,7 @@ import (
 
 // Single sign-on: connections, domains, enforcement, login state and the replay cache.
 func init() {
-	cases = append(cases, []struct {
-		name string
-		run  func(t *testing.T, s store.Store)
-	}{
+	cases = append(cases, []storeCase{
 		{"SAML and OIDC connections read back, update and delete, each audited", ssoConnections},
 		{"org B neither sees nor changes org A's connections, domains and settings", isolationSSO},
 		{"a domain verified by one organization cannot be verified by another", ssoDomainOneOrg},

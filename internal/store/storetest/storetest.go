@@ -32,10 +32,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
-var cases = []struct {
+// storeCase is one case of the suite: a name and its test.
+type storeCase struct {
 	name string
 	run  func(t *testing.T, s store.Store)
-}{
+}
+
+var cases = []storeCase{
 	// Organizations.
 	{"an organization reads back as it was created", orgReadsBack},
 	{"an organization update changes its name and updatedAt but not createdAt", orgUpdate},

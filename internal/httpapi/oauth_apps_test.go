@@ -281,20 +281,11 @@ func TestUserinfoNeedsAnOpenIDOrUserReadToken(t *testing.T) {
 	})
 }
 
+// jwsKid is the key id of a compact JWS.
 func jwsKid(t *testing.T, raw string) string {
 	t.Helper()
-	head, _, _ := strings.Cut(raw, ".")
-	b, err := base64URL(head)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h struct {
-		Kid string `json:"kid"`
-	}
-	if err := jsonUnmarshal(b, &h); err != nil {
-		t.Fatal(err)
-	}
-	return h.Kid
+	_, kid := jwsHeader(t, raw)
+	return kid
 }
 
 func jwksKids(t *testing.T, o *oauthEnv) map[string]bool {

@@ -182,8 +182,8 @@ func TestOIDCClientLibrary(t *testing.T) {
 	}
 }
 
-// jwsAlg reads the alg of a compact JWS's protected header.
-func jwsAlg(t *testing.T, raw string) string {
+// jwsHeader reads the protected header of a compact JWS: its alg and kid.
+func jwsHeader(t *testing.T, raw string) (alg, kid string) {
 	t.Helper()
 	head, _, _ := strings.Cut(raw, ".")
 	b, err := base64URL(head)
@@ -192,11 +192,19 @@ func jwsAlg(t *testing.T, raw string) string {
 	}
 	var h struct {
 		Alg string `json:"alg"`
+		Kid string `json:"kid"`
 	}
 	if err := jsonUnmarshal(b, &h); err != nil {
 		t.Fatal(err)
 	}
-	return h.Alg
+	return h.Alg, h.Kid
+}
+
+// jwsAlg is the alg of a compact JWS.
+func jwsAlg(t *testing.T, raw string) string {
+	t.Helper()
+	alg, _ := jwsHeader(t, raw)
+	return alg
 }
 
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }

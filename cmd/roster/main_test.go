@@ -458,13 +458,19 @@ func TestBackupMakesAConsistentCopyThatOpens(t *testing.T) {
 	}
 }
 
-func TestTwoServersOnOnePostgreSQLActAsOne(t *testing.T) {
-	dsn := sqltest.PostgresDSN(t)
+// replicasEnv is the environment of servers that share one fresh PostgreSQL database and
+// one keyring, as replicas do.
+func replicasEnv(t *testing.T) func(string) string {
+	t.Helper()
 	secretKey, err := keyring.Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := env("ROSTER_DATABASE", dsn, "ROSTER_SECRET_KEY", secretKey)
+	return env("ROSTER_DATABASE", sqltest.PostgresDSN(t), "ROSTER_SECRET_KEY", secretKey)
+}
+
+func TestTwoServersOnOnePostgreSQLActAsOne(t *testing.T) {
+	e := replicasEnv(t)
 	f := newFixture(t, e, "Acme")
 	one, two := serve(t, e), serve(t, e)
 

@@ -15,23 +15,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/rosterhq/roster/internal/keyring"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/store/sqlstore"
-	"github.com/rosterhq/roster/internal/store/sqlstore/sqltest"
 )
 
 // TestTwoServersOnOnePostgreSQLAreOneOAuthProvider starts two replicas at once: they agree on
 // one signing key per algorithm and publish the same JWKS, and a grant started on one is
 // refreshed on the other, whose refresh token, reused on the first, revokes the grant on both.
 func TestTwoServersOnOnePostgreSQLAreOneOAuthProvider(t *testing.T) {
-	dsn := sqltest.PostgresDSN(t)
-	secretKey, err := keyring.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := env("ROSTER_DATABASE", dsn, "ROSTER_SECRET_KEY", secretKey)
+	e := replicasEnv(t)
 	f := newFixture(t, e, "Acme")
 	one, two := serve(t, e), serve(t, e)
 
@@ -67,7 +60,7 @@ func TestTwoServersOnOnePostgreSQLAreOneOAuthProvider(t *testing.T) {
 
 	// A member and an authorization code, as consent leaves them.
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
+	st, err := sqlstore.Open(ctx, e("ROSTER_DATABASE"), sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

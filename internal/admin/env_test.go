@@ -15,7 +15,7 @@ import (
 	"github.com/rosterhq/roster/internal/auth"
 	"github.com/rosterhq/roster/internal/events"
 	"github.com/rosterhq/roster/internal/httpapi"
-	"github.com/rosterhq/roster/internal/keyring"
+	"github.com/rosterhq/roster/internal/keyring/keyringtest"
 	"github.com/rosterhq/roster/internal/mail"
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/scim"
@@ -67,14 +67,7 @@ const password = "correct horse battery"
 
 func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
-	spec, err := keyring.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kr := keyringtest.New(t)
 	e := &env{st: st, mailer: &fakeMailer{}, people: auth.NewPeople(st, auth.PeopleConfig{Passwords: auth.NewPasswords(cheap), Keyring: kr})}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.Start()
@@ -84,6 +77,7 @@ func newEnv(t testing.TB, st store.Store) *env {
 	e.srv.Config.Handler = httpapi.NewServer(httpapi.Deps{Store: st, Auth: svc, BaseURL: e.srv.URL, People: e.people,
 		Events: events.NewService(st, kr, nil), RequestLog: rl, Mailer: e.mailer})
 	actor := roster.SystemActor("test")
+	var err error
 	if e.orgA, err = svc.CreateOrganization(t.Context(), actor, "Acme"); err != nil {
 		t.Fatal(err)
 	}

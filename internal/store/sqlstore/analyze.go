@@ -14,10 +14,10 @@ import (
 // every index whose leading columns a query names as equally good. A SCIM create's check
 // for a returning person (org, directory and userName) was planned on the directory's paging
 // index with a filter on userName, a scan of the whole directory per create: an identity
-// provider's first push into a new installation slowed as it went, at 750 creates a second
-// where, once analyzed, the same run does 1,300.
+// provider's first push into a new installation slowed as it went (852 creates a second in a
+// 12 s run on the benchmark machine, 1,461 with the analyzer; docs/performance.md).
 //
-// The analyzer therefore looks every few seconds for tables of Roster's schema that changed
+// The analyzer therefore looks every second for tables of Roster's schema that changed
 // much since their last ANALYZE (by more than half of their live rows, for tables of at least
 // analyzeMinRows rows) and analyzes them. One replica at a time does it, under an advisory
 // lock.

@@ -57,7 +57,7 @@ func (p *Provider) userInfo(r *http.Request) (map[string]any, *roster.OAuthApp, 
 		return nil, nil, err
 	}
 	invalid := &Error{Code: ErrInvalidToken, Description: "the access token is invalid, expired or revoked", Status: http.StatusUnauthorized}
-	tok, err := p.st.LookupOAuthToken(ctx, hashOf(value))
+	tok, m, err := p.st.LookupOAuthToken(ctx, hashOf(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, invalid
 	}
@@ -77,12 +77,8 @@ func (p *Provider) userInfo(r *http.Request) (map[string]any, *roster.OAuthApp, 
 	if !slices.Contains(tok.Scopes, roster.ScopeOpenID) && !slices.Contains(tok.Scopes, roster.ScopeUserRead) {
 		return nil, app, &Error{Code: ErrInsufficientScope, Description: "userinfo needs the openid or user.read scope", Status: http.StatusForbidden}
 	}
-	m, err := p.st.GetMember(ctx, tok.OrgID, tok.UserID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && m.Status != roster.MemberActive) {
+	if m.Status != roster.MemberActive {
 		return nil, app, invalid
-	}
-	if err != nil {
-		return nil, app, err
 	}
 	claims, err := p.claims(ctx, p.st, m, tok.Scopes)
 	return claims, app, err
@@ -121,7 +117,7 @@ func (p *Provider) revoke(r *http.Request) (*roster.OAuthApp, error) {
 	default:
 		return c.app, oerr(ErrUnsupportedTokenType, "token_type_hint %q is not supported", h)
 	}
-	tok, err := p.st.LookupOAuthToken(ctx, hashOf(value))
+	tok, _, err := p.st.LookupOAuthToken(ctx, hashOf(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return c.app, nil
 	}
@@ -174,7 +170,7 @@ func (p *Provider) introspect(r *http.Request) (map[string]any, error) {
 		return nil, oerr(ErrInvalidRequest, "token is required")
 	}
 	inactive := map[string]any{"active": false}
-	tok, err := p.st.LookupOAuthToken(ctx, hashOf(value))
+	tok, m, err := p.st.LookupOAuthToken(ctx, hashOf(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return inactive, nil
 	}
@@ -184,12 +180,8 @@ func (p *Provider) introspect(r *http.Request) (map[string]any, error) {
 	if tok.AppID != c.app.ID || tok.OrgID != c.app.OrgID || !tok.Active(p.now()) || (tok.Kind == roster.RefreshToken && tok.UsedAt != nil) {
 		return inactive, nil
 	}
-	m, err := p.st.GetMember(ctx, tok.OrgID, tok.UserID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && m.Status != roster.MemberActive) {
+	if m.Status != roster.MemberActive {
 		return inactive, nil
-	}
-	if err != nil {
-		return nil, err
 	}
 	res := map[string]any{
 		"active":     true,

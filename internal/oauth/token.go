@@ -147,7 +147,7 @@ func (p *Provider) exchangeCode(r *http.Request, app *roster.OAuthApp) (*tokenRe
 		if out.err != nil {
 			return nil
 		}
-		m, err := p.activeMember(ctx, tx, c.OrgID, c.UserID)
+		m, err := activeMember(tx.GetMember(ctx, c.OrgID, c.UserID))
 		if err != nil {
 			out.err = err
 			return nil
@@ -182,7 +182,7 @@ func (p *Provider) refresh(r *http.Request, app *roster.OAuthApp) (*tokenRespons
 		return nil, oerr(ErrInvalidRequest, "refresh_token is required")
 	}
 	invalid := oerr(ErrInvalidGrant, "the refresh token is invalid, expired, revoked or was issued to another client")
-	tok, err := p.st.LookupOAuthToken(ctx, hashOf(value))
+	tok, m, err := p.st.LookupOAuthToken(ctx, hashOf(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, invalid
 	}
@@ -205,11 +205,11 @@ func (p *Provider) refresh(r *http.Request, app *roster.OAuthApp) (*tokenRespons
 		}
 		scopes = asked
 	}
-	// The member and its claims are read before the transaction, which then holds only the
-	// rotation's compare-and-swap and the inserts (on SQLite every write transaction runs in
-	// turn on one writer). A suspension committed in between revokes the token being used, so
-	// the compare-and-swap fails and the grant is refused.
-	m, err := p.activeMember(ctx, p.st, tok.OrgID, tok.UserID)
+	// The member (read with the token) and its claims are read before the transaction, which
+	// then holds only the rotation's compare-and-swap and the inserts (on SQLite every write
+	// transaction runs in turn on one writer). A suspension committed in between revokes the
+	// token being used, so the compare-and-swap fails and the grant is refused.
+	m, err = activeMember(m, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -252,10 +252,9 @@ func constantEqual(a, b string) bool {
 	return len(a) == len(b) && auth.Equal(hashOf(a), hashOf(b))
 }
 
-// activeMember reads the member a grant is for and refuses one that is suspended or deleted
-// (checked at every use, besides the revocation that suspension does).
-func (p *Provider) activeMember(ctx context.Context, r store.Reader, orgID, memberID string) (*roster.Member, error) {
-	m, err := r.GetMember(ctx, orgID, memberID)
+// activeMember takes the member a grant is for, as read, and refuses one that is suspended or
+// deleted (checked at every use, besides the revocation that suspension does).
+func activeMember(m *roster.Member, err error) (*roster.Member, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, oerr(ErrInvalidGrant, "the member of this grant no longer exists")
 	}

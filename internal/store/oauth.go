@@ -21,8 +21,9 @@ type OAuthReader interface {
 	OAuthOriginAllowed(ctx context.Context, origin string) (bool, error)
 
 	// LookupOAuthToken finds a token by the SHA-256 of its value, across organizations, in
-	// whatever state it is (expired, used or revoked): the caller decides.
-	LookupOAuthToken(ctx context.Context, hash []byte) (*roster.OAuthToken, error)
+	// whatever state it is (expired, used or revoked): the caller decides. It is read with
+	// the member it was issued to, in whatever state that is, which every use checks.
+	LookupOAuthToken(ctx context.Context, hash []byte) (*roster.OAuthToken, *roster.Member, error)
 	// GetOAuthConsent reads what a member granted an app, or ErrNotFound.
 	GetOAuthConsent(ctx context.Context, orgID, appID, userID string) (*roster.OAuthConsent, error)
 

@@ -184,6 +184,7 @@ func (t *txn) UpdateOAuthApp(ctx context.Context, a *roster.OAuthApp) error {
 	if err != nil {
 		return err
 	}
+	t.credentialsChanged = true // cached clients (credcache.go)
 	if err := t.execOne(ctx, "OAuth app", `UPDATE oauth_apps SET name = $3, name_key = $4, redirect_uris = $5, scopes = $6,
 		pkce_required = $7, id_token_alg = $8, updated_at = $9 WHERE org_id = $1 AND id = $2`,
 		a.OrgID, a.ID, a.Name, strings.ToLower(a.Name), listJSON(a.RedirectURIs), listJSON(a.Scopes), a.PKCERequired, a.IDTokenAlg,
@@ -209,6 +210,7 @@ func (t *txn) DeleteOAuthApp(ctx context.Context, orgID, id string) error {
 	if err != nil {
 		return err
 	}
+	t.credentialsChanged = true // cached clients (credcache.go)
 	for _, q := range []string{
 		`DELETE FROM oauth_tokens WHERE org_id = $1 AND app_id = $2`,
 		`DELETE FROM oauth_codes WHERE org_id = $1 AND app_id = $2`,
@@ -237,6 +239,7 @@ func (t *txn) RotateOAuthAppSecret(ctx context.Context, orgID, id string, newHas
 	if prevUntil != nil {
 		prev = before.SecretHash
 	}
+	t.credentialsChanged = true // cached clients (credcache.go)
 	if err := t.execOne(ctx, "OAuth app", `UPDATE oauth_apps SET secret_hash = $3, prev_secret_hash = $4, prev_secret_expires_at = $5,
 		updated_at = $6 WHERE org_id = $1 AND id = $2`, orgID, id, newHash, prev, nullMicros(prevUntil), micros(t.now)); err != nil {
 		return nil, err
@@ -369,22 +372,32 @@ func (t *txn) CreateOAuthTokens(ctx context.Context, toks ...*roster.OAuthToken)
 	return err
 }
 
-func (r reader) LookupOAuthToken(ctx context.Context, hash []byte) (*roster.OAuthToken, error) {
+// oauthTokenMemberSelect reads a token with its member (as memberSelect does) in one query:
+// each use of a token checks that member.
+var oauthTokenMemberSelect = `SELECT t.` + strings.ReplaceAll(oauthTokenCols, ", ", ", t.") + `,
+	u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 'NONE'), u.created_at, u.updated_at
+	FROM oauth_tokens t JOIN users u ON u.org_id = t.org_id AND u.id = t.user_id
+	LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id`
+
+func (r reader) LookupOAuthToken(ctx context.Context, hash []byte) (*roster.OAuthToken, *roster.Member, error) {
 	var k roster.OAuthToken
+	var m roster.Member
 	var scopes string
-	var authTime, created, expires int64
+	var authTime, created, expires, mCreated, mUpdated int64
 	var used, revoked sql.NullInt64
-	err := r.q.QueryRowContext(ctx, `SELECT `+oauthTokenCols+` FROM oauth_tokens WHERE token_hash = $1`, hash).Scan(&k.ID, &k.OrgID,
-		&k.AppID, &k.UserID, &k.Kind, &k.Hash, &k.FamilyID, &scopes, &authTime, &created, &expires, &used, &revoked)
+	err := r.q.QueryRowContext(ctx, oauthTokenMemberSelect+` WHERE t.token_hash = $1`, hash).Scan(&k.ID, &k.OrgID,
+		&k.AppID, &k.UserID, &k.Kind, &k.Hash, &k.FamilyID, &scopes, &authTime, &created, &expires, &used, &revoked,
+		&m.ID, &m.OrgID, &m.Email, &m.Name, &m.Status, &m.Role, &mCreated, &mUpdated)
 	if err != nil {
-		return nil, r.notFound(err, "token")
+		return nil, nil, r.notFound(err, "token")
 	}
 	if k.Scopes, err = parseList(scopes); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	k.AuthTime, k.CreatedAt, k.ExpiresAt = fromMicros(authTime), fromMicros(created), fromMicros(expires)
 	k.UsedAt, k.RevokedAt = fromNullMicros(used), fromNullMicros(revoked)
-	return &k, nil
+	m.CreatedAt, m.UpdatedAt = fromMicros(mCreated), fromMicros(mUpdated)
+	return &k, &m, nil
 }
 
 func (t *txn) UseOAuthToken(ctx context.Context, orgID, id string) (bool, error) {

@@ -58,8 +58,10 @@ type Store struct {
 	// flushStmts are the statements that write a transaction's changes, prepared once on the
 	// SQLite writer (events.go).
 	flushStmts map[string]*sql.Stmt
-	// projectKeys caches verified project keys, under tokens' generation.
-	projectKeys *projectKeyCache
+	// projectKeys and oauthClients cache verified project keys and OAuth clients, under
+	// tokens' generation (credcache.go).
+	projectKeys  *credCache[roster.APIKey]
+	oauthClients *credCache[roster.OAuthApp]
 	// pgConfig is the PostgreSQL connection configuration, for the listener's connection.
 	pgConfig *pgx.ConnConfig
 	// listener clears tokens on the credential changes of every replica (PostgreSQL only).
@@ -117,14 +119,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
-		s.projectKeys = &projectKeyCache{m: map[string]projectKeyEntry{}}
+		s.projectKeys, s.oauthClients = newCredCache[roster.APIKey](s.tokens), newCredCache[roster.OAuthApp](s.tokens)
 		s.batch = newBatcher(s)
 	} else {
 		s.seq = newSequencer(s, opts.Logger)
 		s.analyzer = startAnalyzer(s, opts.Logger)
 		s.tokens = newTokenCache()
 		s.tokens.off = true // until the listener listens
-		s.projectKeys = &projectKeyCache{m: map[string]projectKeyEntry{}}
+		s.projectKeys, s.oauthClients = newCredCache[roster.APIKey](s.tokens), newCredCache[roster.OAuthApp](s.tokens)
 		s.listener = startListener(s.pgConfig, s.tokens, opts.Logger)
 	}
 	return s, nil
@@ -297,8 +299,8 @@ type txn struct {
 	actor roster.Actor
 	meta  roster.RequestMeta
 	now   time.Time
-	// credentialsChanged is set by every write to directories, their tokens or
-	// organizations: after the commit, cached token verifications are dropped.
+	// credentialsChanged is set by every write to directories, their tokens, organizations,
+	// project keys or OAuth apps: after the commit, cached verifications are dropped.
 	credentialsChanged bool
 	// dirs are the directories whose users or groups this transaction writes.
 	dirs map[string]bool

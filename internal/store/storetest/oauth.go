@@ -3,6 +3,7 @@ package storetest
 import (
 	"crypto/rand"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ func init() {
 		{"OAuth app names are unique per organization, case-insensitively, and free in another", oauthAppUnique},
 		{"org B never sees nor changes org A's OAuth apps, consents, codes and tokens", oauthIsolation},
 		{"rotating a client secret with grace keeps the old hash until then, without grace drops it", oauthSecretRotation},
+		{"a client looked up before its app changes is read afresh at once: updated, secret rotated, deleted", oauthClientLookupFresh},
 		{"an authorization code is consumed once, even by concurrent exchanges", oauthCodeOnce},
 		{"a refresh token is used once, even by concurrent refreshes", oauthTokenUseOnce},
 		{"revoking a family revokes its tokens and no other, with one audit record", oauthFamilyRevoke},
@@ -65,11 +67,20 @@ func grant(t *testing.T, s store.Store, app roster.OAuthApp, userID string) (cod
 	return code, access, refresh
 }
 
+// lookupToken reads a token, and checks that the member read with it is the one it was
+// issued to.
 func lookupToken(t *testing.T, s store.Store, hash []byte) *roster.OAuthToken {
 	t.Helper()
-	k, err := s.LookupOAuthToken(t.Context(), hash)
+	k, m, err := s.LookupOAuthToken(t.Context(), hash)
 	if err != nil {
 		t.Fatalf("LookupOAuthToken: %v", err)
+	}
+	want, err := s.GetMember(t.Context(), k.OrgID, k.UserID)
+	if err != nil {
+		t.Fatalf("GetMember of the token's member: %v", err)
+	}
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("LookupOAuthToken's member (-GetMember +read with the token):\n%s", diff)
 	}
 	return k
 }
@@ -255,6 +266,39 @@ func oauthSecretRotation(t *testing.T, s store.Store) {
 	}
 }
 
+// oauthClientLookupFresh looks a client up before each change (a cache would keep it) and
+// right after, when the change must be seen.
+func oauthClientLookupFresh(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	org := createOrg(t, s, "Apps")
+	app := createApp(t, s, org.ID, "App")
+	lookup := func() *roster.OAuthApp {
+		t.Helper()
+		a, err := s.LookupOAuthClient(ctx, app.ClientID)
+		if err != nil {
+			t.Fatalf("LookupOAuthClient: %v", err)
+		}
+		return a
+	}
+	lookup()
+	app.RedirectURIs = []string{"https://moved.example/cb"}
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateOAuthApp(ctx, &app) })
+	if got := lookup(); !slices.Equal(got.RedirectURIs, app.RedirectURIs) {
+		t.Errorf("after an update the client's redirect URIs are %q, want %q", got.RedirectURIs, app.RedirectURIs)
+	}
+	tx(t, s, func(tx store.Tx) error {
+		_, err := tx.RotateOAuthAppSecret(ctx, org.ID, app.ID, sha("rotated"), nil)
+		return err
+	})
+	if got := lookup(); !cmp.Equal(got.SecretHash, sha("rotated")) {
+		t.Errorf("after a rotation the client's secret hash is %x, want the new one", got.SecretHash)
+	}
+	tx(t, s, func(tx store.Tx) error { return tx.DeleteOAuthApp(ctx, org.ID, app.ID) })
+	if _, err := s.LookupOAuthClient(ctx, app.ClientID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LookupOAuthClient of a deleted app = %v, want NotFound", err)
+	}
+}
+
 func oauthCodeOnce(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	org := createOrg(t, s, "Apps")
@@ -333,7 +377,7 @@ func oauthTokenUseOnce(t *testing.T, s store.Store) {
 	if got.UsedAt == nil || got.RevokedAt != nil || got.Kind != roster.RefreshToken || got.FamilyID != refresh.FamilyID {
 		t.Errorf("refresh token after use = %+v; want used, not revoked, same family", got)
 	}
-	if _, err := s.LookupOAuthToken(ctx, sha("never issued")); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.LookupOAuthToken(ctx, sha("never issued")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("looking up an unknown token = %v, want NotFound", err)
 	}
 }
@@ -438,7 +482,7 @@ func oauthAppDeleteCascades(t *testing.T, s store.Store) {
 	if _, err := s.LookupOAuthClient(ctx, app.ClientID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deleted app's client id finds %v, want NotFound", err)
 	}
-	if _, err := s.LookupOAuthToken(ctx, access.Hash); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.LookupOAuthToken(ctx, access.Hash); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deleted app's token finds %v, want NotFound", err)
 	}
 	if _, err := s.GetOAuthConsent(ctx, org.ID, app.ID, m.ID); !errors.Is(err, store.ErrNotFound) {
@@ -564,7 +608,7 @@ func oauthPurge(t *testing.T, s store.Store) {
 	if _, err := s.PurgeOAuth(ctx, now().Add(2*time.Hour), now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.LookupOAuthToken(ctx, access.Hash); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.LookupOAuthToken(ctx, access.Hash); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("expired access token after purge: %v, want NotFound", err)
 	}
 	lookupToken(t, s, refresh.Hash)

@@ -346,8 +346,8 @@ func (t *txn) CreateOAuthTokens(ctx context.Context, toks ...*roster.OAuthToken)
 	if len(toks) == 0 {
 		return nil
 	}
-	// One statement for all (an access and a refresh token, usually): one round trip on
-	// PostgreSQL, one statement on the SQLite writer.
+	// One statement for all (an access and a refresh token, usually), on PostgreSQL queued
+	// to go with the commit.
 	var q strings.Builder
 	q.WriteString(`INSERT INTO oauth_tokens (` + oauthTokenCols + `) VALUES `)
 	args := make([]any, 0, 11*len(toks))
@@ -368,8 +368,7 @@ func (t *txn) CreateOAuthTokens(ctx context.Context, toks ...*roster.OAuthToken)
 		args = append(args, k.ID, k.OrgID, k.AppID, k.UserID, k.Kind, k.Hash, k.FamilyID, listJSON(k.Scopes), micros(k.AuthTime),
 			micros(t.now), micros(k.ExpiresAt))
 	}
-	_, err := t.exec(ctx, q.String(), args...)
-	return err
+	return t.execQueued(ctx, nil, q.String(), args...)
 }
 
 // oauthTokenMemberSelect reads a token with its member (as memberSelect does) in one query:

@@ -74,12 +74,23 @@ func (p *pipeline) send(ctx context.Context, commit bool) error {
 	if commit && !p.begun && len(p.queued) == 0 {
 		return nil // a transaction that did nothing
 	}
+	_, err := p.sendWith(ctx, commit, nil)
+	return err
+}
+
+// sendWith is send with, when last is set and commit is not, one more statement after the
+// queued writes in the same round trip: its row count and its own error (untranslated, and
+// not kept: the caller decides what it means) are returned.
+func (p *pipeline) sendWith(ctx context.Context, commit bool, last *queuedExec) (int64, error) {
 	b := &pgx.Batch{}
 	if !p.begun {
 		b.Queue("BEGIN")
 	}
 	for _, e := range p.queued {
 		b.Queue(e.q, e.args...)
+	}
+	if last != nil {
+		b.Queue(last.q, last.args...)
 	}
 	if commit {
 		b.Queue("COMMIT")
@@ -88,6 +99,8 @@ func (p *pipeline) send(ctx context.Context, commit bool) error {
 	p.queued = nil
 	begun := p.begun
 	p.begun = true
+	var lastN int64
+	var lastErr error
 	err := p.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -112,27 +125,41 @@ func (p *pipeline) send(ctx context.Context, commit bool) error {
 				}
 			}
 		}
+		if last != nil {
+			tag, err := br.Exec()
+			lastN, lastErr = tag.RowsAffected(), err
+		}
 		if commit {
 			if _, err := br.Exec(); err != nil && first == nil {
 				first = p.d.translate(err)
 			}
 		}
-		if err := br.Close(); err != nil && first == nil {
+		if err := br.Close(); err != nil && first == nil && (last == nil || lastErr == nil) {
 			first = p.d.translate(err)
 		}
 		return first
 	})
 	if err != nil {
 		p.err = err
+		return 0, err
 	}
-	return err
+	return lastN, lastErr
 }
 
+// ExecContext runs a write whose result the caller needs, with BEGIN and the queued writes
+// before it in its round trip.
 func (p *pipeline) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if err := p.send(ctx, false); err != nil {
+	if p.err != nil {
+		return nil, p.err
+	}
+	if p.begun && len(p.queued) == 0 {
+		return p.conn.ExecContext(ctx, q, args...)
+	}
+	n, err := p.sendWith(ctx, false, &queuedExec{q: q, args: args})
+	if err != nil {
 		return nil, err
 	}
-	return p.conn.ExecContext(ctx, q, args...)
+	return driver.RowsAffected(n), nil
 }
 
 func (p *pipeline) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
-	"github.com/rosterhq/roster/internal/store/sqlstore/sqltest"
 )
 
 // TestAnEarlierTransactionThatCommitsLaterIsNotSkippedByTheCursor is the case a sequence
@@ -14,13 +13,9 @@ import (
 // that already passed B's event must still see A's, so A's number must come after B's.
 // PostgreSQL only: on SQLite the second writer waits for the first.
 func TestAnEarlierTransactionThatCommitsLaterIsNotSkippedByTheCursor(t *testing.T) {
-	st := sqltest.Postgres(t)
+	st, org := postgresWithOrg(t)
 	ctx := context.Background()
 	actor := roster.SystemActor("test")
-	org := &roster.Organization{Name: "Acme"}
-	if err := st.Tx(ctx, actor, func(tx store.Tx) error { return tx.CreateOrganization(ctx, org) }); err != nil {
-		t.Fatal(err)
-	}
 	key := func() *roster.APIKey {
 		return &roster.APIKey{OrgID: org.ID, PublicKey: "pk-org-" + roster.NewID(), SecretHash: []byte(roster.NewID())}
 	}

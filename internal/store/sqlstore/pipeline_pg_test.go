@@ -9,6 +9,7 @@ import (
 
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
+	"github.com/rosterhq/roster/internal/store/sqlstore"
 	"github.com/rosterhq/roster/internal/store/sqlstore/sqltest"
 )
 
@@ -18,13 +19,9 @@ import (
 // failure fails the transaction before the write after it, and neither leaves anything
 // behind nor a connection that cannot serve the next transaction.
 func TestAPipelinedTransactionsFirstWriteGoesWithItsBegin(t *testing.T) {
-	st := sqltest.Postgres(t)
+	st, org := postgresWithOrg(t)
 	ctx := context.Background()
 	actor := roster.SystemActor("test")
-	org := &roster.Organization{Name: "Acme"}
-	if err := st.Tx(ctx, actor, func(tx store.Tx) error { return tx.CreateOrganization(ctx, org) }); err != nil {
-		t.Fatal(err)
-	}
 
 	// The first statement fails on the primary key: a conflict, translated once.
 	dup := &roster.Organization{ID: org.ID, Name: "Copy"}
@@ -64,4 +61,17 @@ func TestAPipelinedTransactionsFirstWriteGoesWithItsBegin(t *testing.T) {
 			t.Fatalf("transaction %d after the failures: revoked %d, %v; want 0, nil", i, revoked, err)
 		}
 	}
+}
+
+// postgresWithOrg opens a fresh PostgreSQL store (skipping without one) holding one
+// organization, Acme.
+func postgresWithOrg(t *testing.T) (*sqlstore.Store, *roster.Organization) {
+	t.Helper()
+	st := sqltest.Postgres(t)
+	ctx := context.Background()
+	org := &roster.Organization{Name: "Acme"}
+	if err := st.Tx(ctx, roster.SystemActor("test"), func(tx store.Tx) error { return tx.CreateOrganization(ctx, org) }); err != nil {
+		t.Fatal(err)
+	}
+	return st, org
 }

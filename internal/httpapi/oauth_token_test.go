@@ -285,10 +285,14 @@ func TestAttackTokensOfASuspendedMember(t *testing.T) {
 		p = newPKCE()
 		code := o.issueCode(t, o.conf, bob, []string{"openid", "offline_access"}, p.challenge)
 		_, tok := o.exchange(t, o.conf, code, confRedirect, p.verifier)
+		pb := newPKCE()
+		bobPending := o.issueCode(t, o.conf, bob, []string{"openid"}, pb.challenge)
 		db := o.st.(interface{ WriteDB() *sql.DB }).WriteDB()
 		if _, err := db.ExecContext(t.Context(), `UPDATE users SET status = 'suspended' WHERE id = $1`, bob.ID); err != nil {
 			t.Fatal(err)
 		}
+		res, body = o.exchange(t, o.conf, bobPending, confRedirect, pb.verifier)
+		wantOAuthError(t, res, body, http.StatusBadRequest, "invalid_grant")
 		if res, _ := o.userinfo(t, tok["access_token"].(string)); res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("an unrevoked token of a suspended member answers %d at userinfo, want 401", res.StatusCode)
 		}

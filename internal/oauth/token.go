@@ -105,21 +105,46 @@ func (p *Provider) exchangeCode(r *http.Request, app *roster.OAuthApp) (*tokenRe
 	if code == "" {
 		return nil, oerr(ErrInvalidRequest, "code is required")
 	}
+	invalid := oerr(ErrInvalidGrant, "the authorization code is invalid, expired or was issued to another client")
+	// The code and its member are read first, on a reader, and so are the member's claims:
+	// the transaction then holds only the code's spending and the inserts (on SQLite every
+	// write transaction runs in turn on one writer). A suspension committed in between drops
+	// the code, which the transaction then no longer finds.
+	pre, m, err := p.st.LookupOAuthCode(ctx, hashOf(code))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	if pre.AppID != app.ID || pre.OrgID != app.OrgID {
+		return nil, invalid // the code stays usable by the client it was issued to
+	}
+	var scopes []string
+	var claims map[string]any
+	if pre.UsedAt == nil && m.Status == roster.MemberActive {
+		// The role may have changed since consent: grant no more than it allows now.
+		scopes = roster.TrimScopes(pre.Scopes, roster.EffectiveOrgRole(m.Status, m.Role))
+		if claims, err = p.idClaims(ctx, p.st, app, m, scopes, pre.AuthTime, pre.Nonce); err != nil {
+			return nil, err
+		}
+	}
 	var res *tokenResponse
 	var out outcome
 	errWrongClient := errors.New("code of another client")
-	err := p.st.Tx(ctx, roster.SystemActor("oauth"), func(tx store.Tx) error {
+	err = p.st.Tx(ctx, roster.SystemActor("oauth"), func(tx store.Tx) error {
 		res, out = nil, outcome{}
 		c, err := tx.ConsumeOAuthCode(ctx, hashOf(code))
 		if errors.Is(err, store.ErrNotFound) {
-			out.err = oerr(ErrInvalidGrant, "the authorization code is invalid, expired or was issued to another client")
+			out.err = invalid
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if c.AppID != app.ID || c.OrgID != app.OrgID {
-			// Rolled back: the code stays usable by the client it was issued to.
+		if c.ID != pre.ID {
+			// Rolled back: not the code read above (only a collision of two codes' hashes
+			// could do it); the code stays as it was.
 			return errWrongClient
 		}
 		if c.UsedAt != nil {
@@ -147,21 +172,18 @@ func (p *Provider) exchangeCode(r *http.Request, app *roster.OAuthApp) (*tokenRe
 		if out.err != nil {
 			return nil
 		}
-		m, err := activeMember(tx.GetMember(ctx, c.OrgID, c.UserID))
-		if err != nil {
+		if _, err := activeMember(m, nil); err != nil {
 			out.err = err
 			return nil
 		}
-		// The role may have changed since consent: grant no more than it allows now.
-		scopes := roster.TrimScopes(c.Scopes, roster.EffectiveOrgRole(m.Status, m.Role))
-		if res, err = p.store(ctx, tx, app, m, grant{family: c.ID, scopes: scopes, authTime: c.AuthTime}); err != nil {
-			return err
-		}
-		res.idClaims, err = p.idClaims(ctx, tx, app, m, scopes, c.AuthTime, c.Nonce)
+		res, err = p.store(ctx, tx, app, m, grant{family: c.ID, scopes: scopes, authTime: c.AuthTime})
 		return err
 	})
+	if res != nil {
+		res.idClaims = claims
+	}
 	if errors.Is(err, errWrongClient) {
-		return nil, oerr(ErrInvalidGrant, "the authorization code is invalid, expired or was issued to another client")
+		return nil, invalid
 	}
 	if err != nil {
 		return nil, err

@@ -24,6 +24,10 @@ type OAuthReader interface {
 	// whatever state it is (expired, used or revoked): the caller decides. It is read with
 	// the member it was issued to, in whatever state that is, which every use checks.
 	LookupOAuthToken(ctx context.Context, hash []byte) (*roster.OAuthToken, *roster.Member, error)
+	// LookupOAuthCode finds an authorization code by the SHA-256 of its value, across
+	// organizations, in whatever state it is, with the member it was issued to (as
+	// LookupOAuthToken). Only ConsumeOAuthCode spends it.
+	LookupOAuthCode(ctx context.Context, hash []byte) (*roster.OAuthCode, *roster.Member, error)
 	// GetOAuthConsent reads what a member granted an app, or ErrNotFound.
 	GetOAuthConsent(ctx context.Context, orgID, appID, userID string) (*roster.OAuthConsent, error)
 

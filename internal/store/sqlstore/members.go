@@ -6,17 +6,38 @@ import (
 	"github.com/rosterhq/roster/internal/roster"
 )
 
-const memberSelect = `SELECT u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 'NONE'), u.created_at, u.updated_at
+// memberCols are memberSelect's columns of the member u, for a read that joins one.
+const memberCols = `u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 'NONE'), u.created_at, u.updated_at`
+
+// joinMember joins, to a table aliased x with org_id and user_id, its member u and the
+// member's organization role m, for memberCols.
+const joinMember = ` JOIN users u ON u.org_id = x.org_id AND u.id = x.user_id
+	LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id`
+
+const memberSelect = `SELECT ` + memberCols + `
 	FROM users u LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id`
 
 func scanMember(sc interface{ Scan(...any) error }) (*roster.Member, error) {
-	var m roster.Member
-	var created, updated int64
-	if err := sc.Scan(&m.ID, &m.OrgID, &m.Email, &m.Name, &m.Status, &m.Role, &created, &updated); err != nil {
+	var md memberDest
+	if err := sc.Scan(md.dest()...); err != nil {
 		return nil, err
 	}
-	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return &m, nil
+	return md.member(), nil
+}
+
+// memberDest is what scanMember scans into, for a read that joins a member (memberCols).
+type memberDest struct {
+	m                roster.Member
+	created, updated int64
+}
+
+func (d *memberDest) dest() []any {
+	return []any{&d.m.ID, &d.m.OrgID, &d.m.Email, &d.m.Name, &d.m.Status, &d.m.Role, &d.created, &d.updated}
+}
+
+func (d *memberDest) member() *roster.Member {
+	d.m.CreatedAt, d.m.UpdatedAt = fromMicros(d.created), fromMicros(d.updated)
+	return &d.m
 }
 
 func (r reader) GetMember(ctx context.Context, orgID, memberID string) (*roster.Member, error) {

@@ -308,23 +308,44 @@ func (t *txn) CreateOAuthCode(ctx context.Context, c *roster.OAuthCode) error {
 	return err
 }
 
-func (t *txn) ConsumeOAuthCode(ctx context.Context, hash []byte) (*roster.OAuthCode, error) {
+const oauthCodeCols = `id, org_id, app_id, user_id, code_hash, redirect_uri, scopes, code_challenge, nonce, auth_time, created_at,
+	expires_at, used_at`
+
+// scanOAuthCode scans oauthCodeCols, then into more.
+func scanOAuthCode(sc interface{ Scan(...any) error }, more ...any) (*roster.OAuthCode, error) {
 	var c roster.OAuthCode
 	var scopes string
 	var authTime, created, expires int64
 	var used sql.NullInt64
-	err := t.q.QueryRowContext(ctx, `SELECT id, org_id, app_id, user_id, code_hash, redirect_uri, scopes, code_challenge, nonce,
-		auth_time, created_at, expires_at, used_at FROM oauth_codes WHERE code_hash = $1`, hash).Scan(&c.ID, &c.OrgID, &c.AppID, &c.UserID,
-		&c.Hash, &c.RedirectURI, &scopes, &c.CodeChallenge, &c.Nonce, &authTime, &created, &expires, &used)
-	if err != nil {
-		return nil, t.notFound(err, "authorization code")
+	if err := sc.Scan(append([]any{&c.ID, &c.OrgID, &c.AppID, &c.UserID, &c.Hash, &c.RedirectURI, &scopes, &c.CodeChallenge,
+		&c.Nonce, &authTime, &created, &expires, &used}, more...)...); err != nil {
+		return nil, err
 	}
+	var err error
 	if c.Scopes, err = parseList(scopes); err != nil {
 		return nil, err
 	}
 	c.AuthTime, c.CreatedAt, c.ExpiresAt, c.UsedAt = fromMicros(authTime), fromMicros(created), fromMicros(expires), fromNullMicros(used)
+	return &c, nil
+}
+
+func (r reader) LookupOAuthCode(ctx context.Context, hash []byte) (*roster.OAuthCode, *roster.Member, error) {
+	var md memberDest
+	c, err := scanOAuthCode(r.q.QueryRowContext(ctx, `SELECT x.`+strings.ReplaceAll(oauthCodeCols, ", ", ", x.")+`, `+memberCols+`
+		FROM oauth_codes x`+joinMember+` WHERE x.code_hash = $1`, hash), md.dest()...)
+	if err != nil {
+		return nil, nil, r.notFound(err, "authorization code")
+	}
+	return c, md.member(), nil
+}
+
+func (t *txn) ConsumeOAuthCode(ctx context.Context, hash []byte) (*roster.OAuthCode, error) {
+	c, err := scanOAuthCode(t.q.QueryRowContext(ctx, `SELECT `+oauthCodeCols+` FROM oauth_codes WHERE code_hash = $1`, hash))
+	if err != nil {
+		return nil, t.notFound(err, "authorization code")
+	}
 	if c.UsedAt != nil {
-		return &c, nil
+		return c, nil
 	}
 	res, err := t.exec(ctx, `UPDATE oauth_codes SET used_at = $3 WHERE org_id = $1 AND id = $2 AND used_at IS NULL`, c.OrgID, c.ID, micros(t.now))
 	if err != nil {
@@ -337,7 +358,7 @@ func (t *txn) ConsumeOAuthCode(ctx context.Context, hash []byte) (*roster.OAuthC
 		now := t.now
 		c.UsedAt = &now
 	}
-	return &c, nil
+	return c, nil
 }
 
 const oauthTokenCols = `id, org_id, app_id, user_id, kind, token_hash, family_id, scopes, auth_time, created_at, expires_at, used_at, revoked_at`
@@ -371,22 +392,15 @@ func (t *txn) CreateOAuthTokens(ctx context.Context, toks ...*roster.OAuthToken)
 	return t.execQueued(ctx, nil, q.String(), args...)
 }
 
-// oauthTokenMemberSelect reads a token with its member (as memberSelect does) in one query:
-// each use of a token checks that member.
-var oauthTokenMemberSelect = `SELECT t.` + strings.ReplaceAll(oauthTokenCols, ", ", ", t.") + `,
-	u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 'NONE'), u.created_at, u.updated_at
-	FROM oauth_tokens t JOIN users u ON u.org_id = t.org_id AND u.id = t.user_id
-	LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id`
-
 func (r reader) LookupOAuthToken(ctx context.Context, hash []byte) (*roster.OAuthToken, *roster.Member, error) {
 	var k roster.OAuthToken
-	var m roster.Member
+	var md memberDest
 	var scopes string
-	var authTime, created, expires, mCreated, mUpdated int64
+	var authTime, created, expires int64
 	var used, revoked sql.NullInt64
-	err := r.q.QueryRowContext(ctx, oauthTokenMemberSelect+` WHERE t.token_hash = $1`, hash).Scan(&k.ID, &k.OrgID,
-		&k.AppID, &k.UserID, &k.Kind, &k.Hash, &k.FamilyID, &scopes, &authTime, &created, &expires, &used, &revoked,
-		&m.ID, &m.OrgID, &m.Email, &m.Name, &m.Status, &m.Role, &mCreated, &mUpdated)
+	err := r.q.QueryRowContext(ctx, `SELECT x.`+strings.ReplaceAll(oauthTokenCols, ", ", ", x.")+`, `+memberCols+`
+		FROM oauth_tokens x`+joinMember+` WHERE x.token_hash = $1`, hash).Scan(append([]any{&k.ID, &k.OrgID, &k.AppID, &k.UserID,
+		&k.Kind, &k.Hash, &k.FamilyID, &scopes, &authTime, &created, &expires, &used, &revoked}, md.dest()...)...)
 	if err != nil {
 		return nil, nil, r.notFound(err, "token")
 	}
@@ -395,8 +409,7 @@ func (r reader) LookupOAuthToken(ctx context.Context, hash []byte) (*roster.OAut
 	}
 	k.AuthTime, k.CreatedAt, k.ExpiresAt = fromMicros(authTime), fromMicros(created), fromMicros(expires)
 	k.UsedAt, k.RevokedAt = fromNullMicros(used), fromNullMicros(revoked)
-	m.CreatedAt, m.UpdatedAt = fromMicros(mCreated), fromMicros(mUpdated)
-	return &k, &m, nil
+	return &k, md.member(), nil
 }
 
 func (t *txn) UseOAuthToken(ctx context.Context, orgID, id string) (bool, error) {

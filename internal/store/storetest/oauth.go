@@ -24,7 +24,7 @@ func init() {
 		{"org B never sees nor changes org A's OAuth apps, consents, codes and tokens", oauthIsolation},
 		{"rotating a client secret with grace keeps the old hash until then, without grace drops it", oauthSecretRotation},
 		{"a client looked up before its app changes is read afresh at once: updated, secret rotated, deleted", oauthClientLookupFresh},
-		{"an authorization code is consumed once, even by concurrent exchanges", oauthCodeOnce},
+		{"an authorization code is consumed once, even by concurrent exchanges; a lookup reads it with its member and spends nothing", oauthCodeOnce},
 		{"a refresh token is used once, even by concurrent refreshes", oauthTokenUseOnce},
 		{"revoking a family revokes its tokens and no other, with one audit record", oauthFamilyRevoke},
 		{"suspending or deleting a member revokes its tokens and drops its unused codes", oauthMemberRevoke},
@@ -305,6 +305,23 @@ func oauthCodeOnce(t *testing.T, s store.Store) {
 	app := createApp(t, s, org.ID, "App")
 	m := createMember(t, s, org.ID, "ann@a.example", roster.RoleMember)
 	code, _, _ := grant(t, s, app, m.ID)
+	for range 2 { // a lookup spends nothing
+		c, member, err := s.LookupOAuthCode(ctx, code.Hash)
+		if err != nil {
+			t.Fatalf("LookupOAuthCode: %v", err)
+		}
+		want := code
+		want.CreatedAt = c.CreatedAt
+		if diff := cmp.Diff(&want, c); diff != "" {
+			t.Errorf("looked-up code (-stored +read):\n%s", diff)
+		}
+		if diff := cmp.Diff(&m, member); diff != "" {
+			t.Errorf("the code's member (-created +read with the code):\n%s", diff)
+		}
+	}
+	if _, _, err := s.LookupOAuthCode(ctx, sha("never issued")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("looking up an unknown code = %v, want NotFound", err)
+	}
 	const n = 8
 	var wg sync.WaitGroup
 	fresh := make(chan *roster.OAuthCode, n)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
 )
 
 func TestUserLifecycle(t *testing.T) {
@@ -199,6 +200,65 @@ func TestConcurrentPatchesOfOneUserLoseNoUpdate(t *testing.T) {
 		}
 		if v := got.header.Get("ETag"); v != etagOf(writers+1) {
 			t.Errorf("ETag after %d PATCHes of a new user = %s; want %s", writers, v, etagOf(writers+1))
+		}
+	})
+}
+
+// TestPatchesOfAUserWhoseMemberChangesMeanwhileAreAllApplied changes the member of a user (its
+// organization role, by an admin) while the identity provider renames the user: a rename
+// whose member moved between its read and its write is read again and applied, never refused
+// and never lost, with If-Match too.
+func TestPatchesOfAUserWhoseMemberChangesMeanwhileAreAllApplied(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		id := e.do("POST", "/Users", user("renamed@example.com", "")).must(t, 201, "create").str("id")
+		u, err := e.st.GetSCIMUser(t.Context(), e.orgID, e.dir.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		admin := make(chan int)
+		go func() {
+			n := 0
+			for roles := []roster.Role{roster.RoleAdmin, roster.RoleViewer}; ; n++ {
+				select {
+				case <-stop:
+					admin <- n
+					return
+				default:
+				}
+				_ = e.st.Tx(t.Context(), roster.SystemActor("test"), func(tx store.Tx) error {
+					return tx.SetOrgRole(t.Context(), e.orgID, u.MemberID, roles[n%2])
+				})
+			}
+		}()
+		const renames = 40
+		for i := range renames {
+			cur := e.do("GET", "/Users/"+id, nil).must(t, 200, "read")
+			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
+				{"op":"replace","path":"displayName","value":"Name %d"}]}`, i)
+			req, _ := http.NewRequest("PATCH", e.url+"/scim/v2/Users/"+id, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			req.Header.Set("Content-Type", "application/scim+json")
+			req.Header.Set("If-Match", cur.header.Get("ETag"))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Errorf("rename %d with If-Match, the member changing meanwhile, answered %d; want 200", i, res.StatusCode)
+			}
+		}
+		close(stop)
+		if n := <-admin; n == 0 {
+			t.Fatal("the admin changed no role during the renames")
+		}
+		m, err := e.st.GetMember(t.Context(), e.orgID, u.MemberID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("Name %d", renames-1); m.Name != want {
+			t.Errorf("the member's name after the renames is %q, want %q", m.Name, want)
 		}
 	})
 }

@@ -65,14 +65,14 @@ func (h *Handler) CreateUser(w http.ResponseWriter, r *http.Request) error {
 				Detail: "a user with this userName already exists in this directory (id " + existing.ID + ")"}
 		case err == nil:
 			u.ID, u.MemberID = existing.ID, existing.MemberID
-			if err := syncMember(ctx, tx, dir, u, sentRoles); err != nil {
+			if err := syncMember(ctx, tx, dir, u, sentRoles, nil); err != nil {
 				return err
 			}
 			return tx.UpdateSCIMUser(ctx, existing, u)
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		if err := syncMember(ctx, tx, dir, u, sentRoles); err != nil {
+		if err := syncMember(ctx, tx, dir, u, sentRoles, nil); err != nil {
 			return err
 		}
 		return createUser(ctx, tx, dir, u, false)
@@ -252,6 +252,7 @@ func (h *Handler) updateUser(r *http.Request, dir *roster.Directory, actor roste
 	compute func(cur *roster.SCIMUser) (next *roster.SCIMUser, sentRoles bool, err error), out **roster.SCIMUser) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
+	memberMoved := false
 	for attempt := 1; ; attempt++ {
 		cur, err := h.Store.GetSCIMUser(ctx, dir.OrgID, dir.ID, id)
 		if err != nil {
@@ -264,13 +265,25 @@ func (h *Handler) updateUser(r *http.Request, dir *roster.Directory, actor roste
 		if err != nil {
 			return err
 		}
+		// The member is read here too, for the transaction to compare-and-swap it; after it
+		// moved in between, the transaction reads it itself, so that a member changing
+		// all the time cannot hold the update off.
+		var member *roster.Member
+		if cur.MemberID != "" && !memberMoved {
+			if member, err = h.Store.GetMember(ctx, dir.OrgID, cur.MemberID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 		err = h.Store.Tx(ctx, actor, func(tx store.Tx) error {
-			if err := syncMember(ctx, tx, dir, next, sentRoles); err != nil {
+			if err := syncMember(ctx, tx, dir, next, sentRoles, member); err != nil {
 				return err
 			}
 			return tx.UpdateSCIMUser(ctx, cur, next)
 		})
-		if errors.Is(err, store.ErrStale) && ifv == 0 && attempt < maxUpdateAttempts {
+		// The member moving is no conflict of the request's own: read both again. The user
+		// moving is one for a request with If-Match.
+		memberMoved = errors.Is(err, store.ErrMemberChanged)
+		if errors.Is(err, store.ErrStale) && (ifv == 0 || memberMoved) && attempt < maxUpdateAttempts {
 			continue
 		}
 		if err == nil {
@@ -348,11 +361,15 @@ func provisionedRole(dir *roster.Directory, u *roster.SCIMUser) roster.Role {
 }
 
 // syncMember provisions u into the organization (DESIGN.md section 5): it links or creates
-// the member, mirrors email, name and active, and applies the role rules.
-func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser, sentRoles bool) error {
+// the member, mirrors email, name and active, and applies the role rules. read, when set, is
+// u's member as read before the transaction, which UpdateMember compare-and-swaps.
+func syncMember(ctx context.Context, tx store.Tx, dir *roster.Directory, u *roster.SCIMUser, sentRoles bool, read *roster.Member) error {
 	email, name, status := memberEmail(u), memberName(u), memberStatus(u)
 	if u.MemberID != "" {
-		m, err := tx.GetMember(ctx, dir.OrgID, u.MemberID)
+		m, err := read, error(nil)
+		if m == nil || m.ID != u.MemberID {
+			m, err = tx.GetMember(ctx, dir.OrgID, u.MemberID)
+		}
 		if err == nil && m.Status != roster.MemberDeleted {
 			next := *m
 			next.Email, next.Name, next.Status = email, name, status

@@ -67,7 +67,8 @@ type SCIMWriter interface {
 
 	CreateMember(ctx context.Context, m *roster.Member) error
 	// UpdateMember writes a member's email, name and status over cur, the member as the
-	// caller read it in this transaction; nothing is written when nothing changed.
+	// caller read it; nothing is written when nothing changed. It is a compare-and-swap on
+	// cur (email, name, status and role): a member changed since is ErrMemberChanged.
 	UpdateMember(ctx context.Context, cur, next *roster.Member) error
 	// SetOrgRole sets a member's organization role.
 	SetOrgRole(ctx context.Context, orgID, memberID string, role roster.Role) error

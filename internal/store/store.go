@@ -13,6 +13,10 @@ var (
 	ErrNotFound = &roster.Error{Kind: roster.NotFound}
 	ErrConflict = &roster.Error{Kind: roster.Conflict}
 	ErrStale    = &roster.Error{Kind: roster.Stale}
+	// ErrMemberChanged is UpdateMember's refusal when the member is no longer as the caller
+	// read it (its email, name, status or role moved): a Stale error, which errors.Is also
+	// tells apart from the others.
+	ErrMemberChanged = roster.E(roster.Stale, "the member changed since it was read")
 )
 
 // Reader is what can be read, inside or outside a transaction.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/rosterhq/roster/internal/roster"
+	"github.com/rosterhq/roster/internal/store"
 )
 
 // memberCols are memberSelect's columns of the member u, for a read that joins one.
@@ -13,6 +14,10 @@ const memberCols = `u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 
 // member's organization role m, for memberCols.
 const joinMember = ` JOIN users u ON u.org_id = x.org_id AND u.id = x.user_id
 	LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id`
+
+// memberRoleIs compares the organization role of the member $2 of the organization $1 (as
+// memberCols reads it) with what follows it.
+const memberRoleIs = `COALESCE((SELECT role FROM org_memberships WHERE org_id = $1 AND user_id = $2), 'NONE') = `
 
 const memberSelect = `SELECT ` + memberCols + `
 	FROM users u LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id`
@@ -87,13 +92,29 @@ func (t *txn) UpdateMember(ctx context.Context, before, m *roster.Member) error 
 		*m = *before
 		return nil
 	}
-	q := `UPDATE users SET email = $3, name = $4, status = $5, updated_at = $6 WHERE org_id = $1 AND id = $2`
+	// A compare-and-swap on what before says, the role included: the caller may have read it
+	// before the transaction (the SCIM updates do, to keep the read off the SQLite writer).
+	q := `UPDATE users SET email = $3, name = $4, status = $5, updated_at = $6 WHERE org_id = $1 AND id = $2
+		AND email = $7 AND name = $8 AND status = $9 AND ` + memberRoleIs + `$10`
+	args := []any{m.OrgID, m.ID, m.Email, m.Name, string(m.Status), micros(t.now), before.Email, before.Name, string(before.Status),
+		string(before.Role)}
 	if before.Email == m.Email {
 		// The email index is left alone when the email stays.
-		q = `UPDATE users SET name = $4, status = $5, updated_at = $6 WHERE org_id = $1 AND id = $2 AND email = $3`
+		q = `UPDATE users SET name = $4, status = $5, updated_at = $6 WHERE org_id = $1 AND id = $2
+			AND email = $3 AND name = $7 AND status = $8 AND ` + memberRoleIs + `$9`
+		args = append(args[:6], before.Name, string(before.Status), string(before.Role))
 	}
-	if err := t.execOne(ctx, "member", q, m.OrgID, m.ID, m.Email, m.Name, string(m.Status), micros(t.now)); err != nil {
+	res, err := t.exec(ctx, q, args...)
+	if err != nil {
 		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		if _, err := t.GetMember(ctx, m.OrgID, m.ID); err != nil {
+			return err
+		}
+		return store.ErrMemberChanged
 	}
 	m.Role, m.CreatedAt, m.UpdatedAt = before.Role, before.CreatedAt, t.now
 	if m.Status != roster.MemberActive {

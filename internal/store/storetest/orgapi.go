@@ -23,6 +23,7 @@ func init() {
 		{"deleting a project takes its keys and memberships with it", projectDeleteCascades},
 		{"a batch of role changes writes one audit record per change and refuses to leave no OWNER", orgRolesBatch},
 		{"members page by cursor and offset over live members only", memberPaging},
+		{"a member update is a compare-and-swap on the member as read, its role included", memberUpdateCAS},
 		{"a project key's last use is recorded and never moves back", projectKeyLastUsed},
 	}...)
 }
@@ -286,5 +287,51 @@ func projectKeyLastUsed(t *testing.T, s store.Store) {
 	}
 	if got, err := s.LookupProjectKey(ctx, k.PublicKey); err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(at) {
 		t.Errorf("looked up, lastUsedAt %v, %v; want %v", got.LastUsedAt, err, at)
+	}
+}
+
+func memberUpdateCAS(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	org := createOrg(t, s, "CAS")
+	read := createMember(t, s, org.ID, "ann@example.com", roster.RoleMember)
+	update := func(cur roster.Member, name string) error {
+		next := cur
+		next.Name = name
+		return s.Tx(ctx, testActor, func(tx store.Tx) error { return tx.UpdateMember(ctx, &cur, &next) })
+	}
+	// Another change lands between the read and the update: the name, then the role.
+	if err := update(read, "Ann by the admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := update(read, "Ann by SCIM"); !errors.Is(err, store.ErrMemberChanged) || !errors.Is(err, store.ErrStale) {
+		t.Errorf("updating a member whose name moved since the read = %v, want ErrMemberChanged (stale)", err)
+	}
+	fresh, err := s.GetMember(ctx, org.ID, read.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Name != "Ann by the admin" {
+		t.Errorf("after the refused update the name is %q, want the admin's", fresh.Name)
+	}
+	tx(t, s, func(tx store.Tx) error { return tx.SetOrgRole(ctx, org.ID, read.ID, roster.RoleAdmin) })
+	if err := update(*fresh, "Ann again"); !errors.Is(err, store.ErrMemberChanged) {
+		t.Errorf("updating a member whose role moved since the read = %v, want ErrMemberChanged", err)
+	}
+	// Read again, it goes through, email change included.
+	fresh, err = s.GetMember(ctx, org.ID, read.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := *fresh
+	next.Name, next.Email = "Ann Again", "ann.again@example.com"
+	tx(t, s, func(tx store.Tx) error { return tx.UpdateMember(ctx, fresh, &next) })
+	if got, err := s.GetMember(ctx, org.ID, read.ID); err != nil || got.Name != "Ann Again" || got.Email != "ann.again@example.com" || got.Role != roster.RoleAdmin {
+		t.Errorf("after the update from a fresh read the member is %+v, %v; want Ann Again, ann.again@example.com, ADMIN", got, err)
+	}
+	// A member that is gone is NotFound, not a change.
+	gone := *fresh
+	gone.ID = roster.NewID()
+	if err := update(gone, "Nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a member that does not exist = %v, want NotFound", err)
 	}
 }

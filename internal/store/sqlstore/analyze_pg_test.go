@@ -10,7 +10,6 @@ import (
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
 	"github.com/rosterhq/roster/internal/store/sqlstore"
-	"github.com/rosterhq/roster/internal/store/sqlstore/sqltest"
 )
 
 // TestTheAnalyzerGivesAFreshDirectoryItsPlans is the first push of an identity provider
@@ -19,18 +18,11 @@ import (
 // columns' statistics), the check every create makes for a returning person is then planned
 // on the userName's unique index, and a second pass finds nothing left to do.
 func TestTheAnalyzerGivesAFreshDirectoryItsPlans(t *testing.T) {
-	st := sqltest.Postgres(t)
+	st, org := postgresWithOrg(t)
 	ctx := context.Background()
 	actor := roster.SystemActor("test")
-	org := &roster.Organization{Name: "Acme"}
-	dir := &roster.Directory{Name: "Okta", DefaultRole: roster.RoleMember, Enabled: true}
-	if err := st.Tx(ctx, actor, func(tx store.Tx) error {
-		if err := tx.CreateOrganization(ctx, org); err != nil {
-			return err
-		}
-		dir.OrgID = org.ID
-		return tx.CreateDirectory(ctx, dir, nil)
-	}); err != nil {
+	dir := &roster.Directory{OrgID: org.ID, Name: "Okta", DefaultRole: roster.RoleMember, Enabled: true}
+	if err := st.Tx(ctx, actor, func(tx store.Tx) error { return tx.CreateDirectory(ctx, dir, nil) }); err != nil {
 		t.Fatal(err)
 	}
 	db := st.WriteDB()

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/rosterhq/roster/internal/roster"
 	"github.com/rosterhq/roster/internal/store"
@@ -10,10 +11,13 @@ import (
 // memberCols are memberSelect's columns of the member u, for a read that joins one.
 const memberCols = `u.id, u.org_id, u.email, u.name, u.status, COALESCE(m.role, 'NONE'), u.created_at, u.updated_at`
 
-// joinMember joins, to a table aliased x with org_id and user_id, its member u and the
-// member's organization role m, for memberCols.
-const joinMember = ` JOIN users u ON u.org_id = x.org_id AND u.id = x.user_id
+// selectWithMember selects cols of table (which has org_id and user_id) and, after them,
+// memberCols of the member the row belongs to; the query goes on with its WHERE on x.
+func selectWithMember(cols, table string) string {
+	return `SELECT x.` + strings.ReplaceAll(cols, ", ", ", x.") + `, ` + memberCols + ` FROM ` + table + ` x
+	JOIN users u ON u.org_id = x.org_id AND u.id = x.user_id
 	LEFT JOIN org_memberships m ON m.org_id = u.org_id AND m.user_id = u.id`
+}
 
 // memberRoleIs compares the organization role of the member $2 of the organization $1 (as
 // memberCols reads it) with what follows it.

@@ -331,8 +331,7 @@ func scanOAuthCode(sc interface{ Scan(...any) error }, more ...any) (*roster.OAu
 
 func (r reader) LookupOAuthCode(ctx context.Context, hash []byte) (*roster.OAuthCode, *roster.Member, error) {
 	var md memberDest
-	c, err := scanOAuthCode(r.q.QueryRowContext(ctx, `SELECT x.`+strings.ReplaceAll(oauthCodeCols, ", ", ", x.")+`, `+memberCols+`
-		FROM oauth_codes x`+joinMember+` WHERE x.code_hash = $1`, hash), md.dest()...)
+	c, err := scanOAuthCode(r.q.QueryRowContext(ctx, selectWithMember(oauthCodeCols, "oauth_codes")+` WHERE x.code_hash = $1`, hash), md.dest()...)
 	if err != nil {
 		return nil, nil, r.notFound(err, "authorization code")
 	}
@@ -398,8 +397,7 @@ func (r reader) LookupOAuthToken(ctx context.Context, hash []byte) (*roster.OAut
 	var scopes string
 	var authTime, created, expires int64
 	var used, revoked sql.NullInt64
-	err := r.q.QueryRowContext(ctx, `SELECT x.`+strings.ReplaceAll(oauthTokenCols, ", ", ", x.")+`, `+memberCols+`
-		FROM oauth_tokens x`+joinMember+` WHERE x.token_hash = $1`, hash).Scan(append([]any{&k.ID, &k.OrgID, &k.AppID, &k.UserID,
+	err := r.q.QueryRowContext(ctx, selectWithMember(oauthTokenCols, "oauth_tokens")+` WHERE x.token_hash = $1`, hash).Scan(append([]any{&k.ID, &k.OrgID, &k.AppID, &k.UserID,
 		&k.Kind, &k.Hash, &k.FamilyID, &scopes, &authTime, &created, &expires, &used, &revoked}, md.dest()...)...)
 	if err != nil {
 		return nil, nil, r.notFound(err, "token")
